@@ -1,0 +1,26 @@
+import { DatabaseEnvironment, HealthModule, ServiceEnvironment, typeOrmOptions, validateEnvironment } from '@demo/common';
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
+import { StudentsModule } from './students/students.module.js';
+
+@Module({
+  imports: [
+    // Configuration comes from the environment only (compose, the native stack, your platform).
+    ConfigModule.forRoot({
+      isGlobal: true,
+      ignoreEnvFile: true,
+      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
+    }),
+    // api-service owns the `students` table: it runs the migrations at start-up.
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) =>
+        typeOrmOptions(config, { migrations: [CreateStudents1764000000000], migrationsRun: true }),
+    }),
+    HealthModule,
+    StudentsModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,16 @@
+import { EventsModule, Student, TraceResponseMiddleware } from '@demo/common';
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { StudentsController } from './students.controller.js';
+import { StudentsService } from './students.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Student]), EventsModule],
+  controllers: [StudentsController],
+  providers: [StudentsService],
+})
+export class StudentsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(TraceResponseMiddleware).forRoutes(StudentsController);
+  }
+}

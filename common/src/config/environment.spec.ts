@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConsumerEnvironment, DatabaseEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';
+
+const validate = validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment);
+const valid = {
+  PORT: '3001',
+  KAFKA_BROKERS: 'kafka:9092,127.0.0.1:9094',
+  DATABASE_URL: 'postgres://students:students@postgres:5432/students',
+  KAFKA_CONSUMER_GROUP: 'billing-consumer',
+};
+
+describe('validateEnvironment', () => {
+  it('accepts a complete environment and converts the port to a number', () => {
+    assert.equal(validate(valid).PORT, 3001);
+  });
+
+  it('names every missing variable in one error', () => {
+    assert.throws(
+      () => validate({ PORT: '3001' }),
+      (error: Error) =>
+        /KAFKA_BROKERS: is not set/.test(error.message) &&
+        /DATABASE_URL: is not set/.test(error.message) &&
+        /KAFKA_CONSUMER_GROUP: is not set/.test(error.message),
+    );
+  });
+
+  it('says what is wrong with a value', () => {
+    assert.throws(() => validate({ ...valid, PORT: '70000' }), /PORT: PORT must not be greater than 65535/);
+    assert.throws(() => validate({ ...valid, KAFKA_BROKERS: 'kafka' }), /KAFKA_BROKERS must be a comma-separated list of host:port/);
+    assert.throws(() => validate({ ...valid, DATABASE_URL: 'mysql://x' }), /DATABASE_URL must be a postgres:\/\/ connection URL/);
+  });
+});

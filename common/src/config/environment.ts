@@ -1,0 +1,62 @@
+// class-transformer's @Type reads decorator metadata as the class is defined.
+import 'reflect-metadata';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+/** What every service needs. */
+export class ServiceEnvironment {
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT: number;
+
+  /** Comma-separated `host:port` list. */
+  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
+  KAFKA_BROKERS: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
+  LOG_LEVEL?: string;
+}
+
+/** What a service that reads or writes students needs. */
+export class DatabaseEnvironment {
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// connection URL' })
+  DATABASE_URL: string;
+}
+
+/** What a Kafka consumer needs. */
+export class ConsumerEnvironment {
+  /** Also read by the telemetry bootstrap, which puts it on consumer spans. */
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CONSUMER_GROUP: string;
+}
+
+type Constructor<T> = new () => T;
+
+/**
+ * A `validate` function for `ConfigModule.forRoot`: checks the environment against each class and
+ * fails at start-up with one line per wrong or missing variable, naming it.
+ */
+export function validateEnvironment(...classes: Constructor<object>[]) {
+  return (environment: Record<string, unknown>): Record<string, unknown> => {
+    const problems: string[] = [];
+    let validated: Record<string, unknown> = { ...environment };
+    for (const cls of classes) {
+      // Each class converts its own variables (PORT to a number...) and passes the others through.
+      const instance = plainToInstance(cls, validated);
+      for (const error of validateSync(instance, { skipMissingProperties: false })) {
+        const value = environment[error.property];
+        const detail = value === undefined ? 'is not set' : Object.values(error.constraints ?? {}).join('; ');
+        problems.push(`  ${error.property}: ${detail}`);
+      }
+      validated = { ...validated, ...instance };
+    }
+    if (problems.length > 0) {
+      throw new Error(`Invalid environment:\n${problems.join('\n')}`);
+    }
+    return validated;
+  };
+}

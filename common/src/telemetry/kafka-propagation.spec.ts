@@ -1,0 +1,87 @@
+/**
+ * The Kafka half of the trace, in one process: the kafkajs instrumentation, configured as in every
+ * service, writes `traceparent` into a produced message, and a consumer that receives that message
+ * runs its handler inside a CONSUMER span that is the child of the producer span.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
+import { useInMemoryTracing } from '../testing.js';
+import { instrumentations } from './instrumentations.js';
+
+const tracing = useInMemoryTracing();
+const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
+// Required after the instrumentations are enabled, so that their require hook patches kafkajs.
+const { Kafka } = createRequire(import.meta.url)('kafkajs') as { Kafka: new (config: KafkaConfig) => KafkaClient };
+
+// Nothing listens on port 1: sends fail fast, after the instrumentation has done its part.
+const kafka = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, connectionTimeout: 100, logCreator: () => () => {} });
+
+describe('trace context across Kafka', () => {
+  const producer = kafka.producer();
+  const consumer = kafka.consumer({ groupId: 'billing-consumer' });
+  let message: Message;
+  const parentSpan = trace.getTracer('test').startSpan('POST /api/v1/students', { kind: SpanKind.SERVER });
+
+  before(async () => {
+    message = { key: 'student-1', value: JSON.stringify({ id: 'student-1' }) };
+    await context.with(trace.setSpan(context.active(), parentSpan), () =>
+      producer.send({ topic: 'student', messages: [message] }).catch(() => undefined),
+    );
+    parentSpan.end();
+  });
+  after(async () => {
+    await Promise.all([producer.disconnect(), consumer.disconnect()]);
+    enabled.forEach((instrumentation) => instrumentation.disable());
+  });
+
+  it('injects a W3C traceparent header naming the producer span', async () => {
+    const producerSpan = (await tracing.finishedSpans()).find((span) => span.name === 'send student');
+    assert.ok(producerSpan, 'a `send student` span');
+    assert.equal(producerSpan.kind, SpanKind.PRODUCER);
+    assert.equal(producerSpan.parentSpanContext?.spanId, parentSpan.spanContext().spanId);
+    const { traceId, spanId } = producerSpan.spanContext();
+    assert.match(String(message.headers?.traceparent), new RegExp(`^00-${traceId}-${spanId}-01$`));
+  });
+
+  it('runs the handler inside a CONSUMER span that is the child of the producer span', async () => {
+    const runConfig: { eachMessage?: (payload: EachMessagePayload) => Promise<void> } = {
+      eachMessage: async () => {
+        activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
+      },
+    };
+    let activeInHandler: string | undefined;
+    // `run` fails without a broker, but the instrumentation has wrapped `eachMessage` by then:
+    // calling it is what kafkajs does for each message fetched.
+    await consumer.run(runConfig).catch(() => undefined);
+    const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.from(String(v))]));
+    await runConfig.eachMessage!({
+      topic: 'student',
+      partition: 2,
+      message: { key: Buffer.from('student-1'), value: Buffer.from(String(message.value)), headers, offset: '7', timestamp: String(Date.now()), attributes: 0 },
+      heartbeat: async () => {},
+      pause: () => () => {},
+    });
+
+    const spans = await tracing.finishedSpans();
+    const producerSpan = spans.find((span) => span.name === 'send student')!;
+    const consumerSpan = spans.find((span) => span.name === 'process student');
+    assert.ok(consumerSpan, 'a `process student` span');
+    assert.equal(consumerSpan.kind, SpanKind.CONSUMER);
+    assert.equal(consumerSpan.spanContext().traceId, producerSpan.spanContext().traceId);
+    assert.equal(consumerSpan.parentSpanContext?.spanId, producerSpan.spanContext().spanId);
+    assert.equal(activeInHandler, consumerSpan.spanContext().spanId, 'the consumer span is active in the handler');
+    assert.deepEqual(
+      {
+        system: consumerSpan.attributes['messaging.system'],
+        destination: consumerSpan.attributes['messaging.destination.name'],
+        operation: consumerSpan.attributes['messaging.operation.type'],
+        group: consumerSpan.attributes['messaging.consumer.group.name'],
+        partition: consumerSpan.attributes['messaging.destination.partition.id'],
+      },
+      { system: 'kafka', destination: 'student', operation: 'process', group: 'billing-consumer', partition: '2' },
+    );
+  });
+});

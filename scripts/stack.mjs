@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// Native mirror of the docker compose demo, as plain processes on 127.0.0.1: PostgreSQL, Kafka
+// (KRaft), Jaeger v2, the OpenTelemetry Collector, then the three services.
+//
+//   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
+//   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
+//   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
+//
+// Versions, ports and credentials come from .env (environment variables override it). Downloads and
+// builds are cached in ${STACK_CACHE_DIR:-~/.cache/nestjs-kafka-tracing}; logs, pid files and data
+// live in .stack/ in the checkout. Plain Node 24, standard library only: nothing to install or compile.
+
+import { mkdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { loadStackConfig } from './stack/config.mjs';
+import { collector, ensureCollectorBinary } from './stack/collector.mjs';
+import { ensureJaegerBinary, jaeger, jaegerUrl } from './stack/jaeger.mjs';
+import { ensureKafkaJars, kafka } from './stack/kafka.mjs';
+import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
+import { postgres } from './stack/postgres.mjs';
+import { checkPrerequisites } from './stack/prerequisites.mjs';
+import { isAlive, logFile, processMatches, readPid, removePid, runningPid, stopProcess, memoryMb } from './stack/processes.mjs';
+import { assertPortsFree } from './stack/readiness.mjs';
+import { buildServices, services } from './stack/services.mjs';
+
+// What tests and other scripts may import.
+export { KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, loadStackConfig, parseEnvFile } from './stack/config.mjs';
+export { serviceEnvironment } from './stack/services.mjs';
+export { collectorEnvironment } from './stack/collector.mjs';
+export { jaegerEnvironment } from './stack/jaeger.mjs';
+
+/** Start order of the infrastructure; `down` stops it in reverse, after the services. */
+const INFRASTRUCTURE = [postgres, kafka, jaeger, collector];
+const COMPONENTS = [...INFRASTRUCTURE, ...services];
+
+// ---------------------------------------------------------------------------------------------
+// up
+
+/**
+ * Starts one component unless it already runs (same pid file, same command line): then it is
+ * reused, after checking it is ready. A port held by a foreign process is reported, not fought over.
+ */
+async function bringUp(component, config) {
+  const pid = runningPid(config, component);
+  if (pid !== undefined) {
+    say(component.name, `already running (pid ${pid}), reusing it`);
+    await component.waitReady(config, pid);
+  } else {
+    await assertPortsFree(component.name, component.ports(config));
+    await step(component.name, 'starting and waiting until ready', component.expectedStart, async () => {
+      const startedPid = await component.start(config);
+      await component.waitReady(config, startedPid);
+    });
+  }
+  await component.afterReady?.(config);
+}
+
+/**
+ * Runs independent lanes concurrently and waits for all of them, so one failure does not leave
+ * another lane printing after the error report. Throws every failure at once.
+ */
+async function inParallel(lanes) {
+  const results = await Promise.allSettled(lanes.map((lane) => lane()));
+  const failures = results.filter((result) => result.status === 'rejected').map((result) => result.reason);
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} components failed`);
+}
+
+/**
+ * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go builds run.
+ * Jaeger starts before the collector, which exports to it.
+ */
+async function startInfrastructure(config) {
+  await inParallel([
+    () => bringUp(postgres, config),
+    async () => {
+      await ensureKafkaJars(config);
+      await bringUp(kafka, config);
+    },
+    async () => {
+      await ensureJaegerBinary(config);
+      await ensureCollectorBinary(config);
+      await bringUp(jaeger, config);
+      await bringUp(collector, config);
+    },
+  ]);
+}
+
+/** api-service first: it creates the schema the billing consumer writes to. */
+async function startServices(config) {
+  await buildServices(config);
+  const [api, ...consumers] = services;
+  await bringUp(api, config);
+  await inParallel(consumers.map((consumer) => () => bringUp(consumer, config)));
+}
+
+async function up(config) {
+  const started = performance.now();
+  for (const dir of [config.paths.cacheDir, config.paths.logsDir, config.paths.pidsDir]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  checkPrerequisites(config);
+  await startInfrastructure(config);
+  await startServices(config);
+  printSummary(config, performance.now() - started);
+}
+
+function relative(config, file) {
+  return path.relative(config.paths.root, file);
+}
+
+function printSummary(config, elapsedMs) {
+  console.log('\nThe stack is up:');
+  for (const component of COMPONENTS) {
+    console.log(`  ${component.name.padEnd(18)} ${component.describe(config)}`);
+    console.log(`  ${''.padEnd(18)} log: ${relative(config, logFile(config, component.name))}`);
+  }
+  if (timings.length > 0) {
+    console.log('\nSteps:');
+    for (const { component, description, ms } of timings) {
+      console.log(`  ${formatDuration(ms).padStart(10)}  [${component}] ${description}`);
+    }
+  }
+  console.log(`\nTotal: ${formatDuration(elapsedMs)} (cache: ${config.paths.cacheDir})`);
+  console.log(`
+Try it:
+  curl -X POST http://127.0.0.1:${config.ports.api}/api/v1/students -H 'content-type: application/json' -d '{"firstname":"Ada","lastname":"Lovelace"}'
+  then open ${jaegerUrl(config)} or ask its API: curl '${jaegerUrl(config)}/api/traces?service=api-service&limit=1'
+
+Note: a Jaeger built from its Go module serves a placeholder page ("ui assets not embedded") at
+${jaegerUrl(config)}/ instead of the UI; the query API (/api/services, /api/traces/<trace id>) works.
+
+Stop everything with: npm run stack:down`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// down
+
+/** Stops one component by its pid, after checking the pid still runs the command `up` started. */
+async function stopComponent(component, config) {
+  const { name } = component;
+  const pid = readPid(config, name);
+  if (pid === undefined) {
+    say(name, 'not running');
+    return;
+  }
+  if (!isAlive(pid)) {
+    say(name, `not running (removed the stale pid file of ${pid})`);
+  } else if (!processMatches(pid, component.processSignature(config))) {
+    say(name, `pid ${pid} now belongs to another program: left alone, pid file removed`);
+  } else {
+    const started = performance.now();
+    const outcome = await stopProcess(pid, { signal: component.stopSignal, timeoutMs: component.stopTimeoutMs });
+    const how = outcome === 'killed' ? 'killed (SIGKILL) after not stopping in time' : 'stopped';
+    say(name, `${how} (pid ${pid}) in ${formatDuration(performance.now() - started)}`);
+  }
+  removePid(config, name);
+}
+
+async function down(config) {
+  await Promise.all(services.map((service) => stopComponent(service, config)));
+  for (const component of [...INFRASTRUCTURE].reverse()) {
+    await stopComponent(component, config);
+  }
+  console.log(`Data and logs are kept in ${relative(config, config.paths.stateDir)}/ (delete it for a fresh start); the build cache in ${config.paths.cacheDir}.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+async function componentStatus(component, config) {
+  const pid = readPid(config, component.name);
+  const ours = pid !== undefined && isAlive(pid) && processMatches(pid, component.processSignature(config));
+  if (!ours) return { state: 'down', detail: '' };
+  const healthy = await component.isHealthy(config);
+  const memory = memoryMb(pid);
+  return { state: healthy ? 'up' : 'not ready', detail: `pid ${pid}, RSS ${memory.rss} MB, PSS ${memory.pss} MB` };
+}
+
+/** Prints every component; exit code 0 when all are up, 3 otherwise (the LSB "not running" code). */
+async function status(config) {
+  const results = await Promise.all(COMPONENTS.map(async (component) => [component, await componentStatus(component, config)]));
+  for (const [component, { state, detail }] of results) {
+    console.log(`${component.name.padEnd(18)} ${state.padEnd(10)} ${component.describe(config)}${detail ? `  [${detail}]` : ''}`);
+  }
+  return results.every(([, { state }]) => state === 'up') ? 0 : 3;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+function reportError(error) {
+  const errors = error instanceof AggregateError ? error.errors : [error];
+  for (const each of errors) {
+    if (!(each instanceof StackError)) {
+      console.error(`\nERROR ${each.stack ?? each}`);
+      continue;
+    }
+    console.error(`\nERROR [${each.component}] ${each.message}`);
+    if (each.hint) console.error(`  how to fix: ${each.hint}`);
+    if (each.logFile) {
+      console.error(`--- latest output in ${each.logFile} ---\n${tailFile(each.logFile, 40)}\n---`);
+    }
+  }
+}
+
+const COMMANDS = { up, down, status };
+
+async function main(argv) {
+  const command = COMMANDS[argv[0]];
+  if (!command) {
+    console.error('usage: node scripts/stack.mjs up|down|status');
+    return 2;
+  }
+  try {
+    const config = loadStackConfig();
+    return (await command(config)) ?? 0;
+  } catch (error) {
+    reportError(error);
+    if (command === up) {
+      console.error('\nComponents started so far keep running: `npm run stack:down` stops them.');
+    }
+    return 1;
+  }
+}
+
+// Run only as a program, not when a test imports this file for its exports.
+if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
+  process.exitCode = await main(process.argv.slice(2));
+}

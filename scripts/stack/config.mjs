@@ -1,0 +1,144 @@
+// Configuration of the native stack: versions, ports and credentials come from the checkout's .env
+// (the same file docker compose reads), so the two ways of running the demo cannot drift apart.
+// A variable set in the environment wins over .env, as it does for compose.
+
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+/** Root of the checkout (scripts/stack/ is two levels below it). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * The Kafka topics of the demo, created before the services start. docker compose's topic-init
+ * container must create the same names with the same partition count.
+ */
+export const KAFKA_TOPICS = Object.freeze([
+  Object.freeze({ name: 'student', partitions: 3, replicationFactor: 1 }),
+  Object.freeze({ name: 'student-billing', partitions: 3, replicationFactor: 1 }),
+]);
+
+/** The three NestJS services, in start order: api-service owns the database schema, so it goes first. */
+export const SERVICES = Object.freeze(['api-service', 'billing-consumer', 'notifier-consumer']);
+
+/**
+ * Ports that only exist in the native stack. In compose the collector and Jaeger each have their own
+ * network namespace and use the default ports; on one host Jaeger has to move out of the collector's way.
+ */
+export const NATIVE_PORTS = Object.freeze({
+  kafkaController: 9093, // KRaft controller listener, next to the broker's KAFKA_PORT
+  collectorHealth: 13133,
+  jaegerOtlpGrpc: 14317, // the collector exports here
+  jaegerOtlpHttp: 14318,
+  jaegerQueryGrpc: 16685,
+  jaegerHealth: 13134,
+});
+
+/** Every key the stack reads from .env (or the environment). All are required. */
+const REQUIRED_KEYS = [
+  'KAFKA_VERSION',
+  'OTELCOL_VERSION',
+  'JAEGER_GO_MODULE_VERSION',
+  'POSTGRES_VERSION',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_DB',
+  'POSTGRES_PORT',
+  'KAFKA_PORT',
+  'OTLP_GRPC_PORT',
+  'OTLP_HTTP_PORT',
+  'JAEGER_UI_PORT',
+  'API_PORT',
+  'BILLING_PORT',
+  'NOTIFIER_PORT',
+];
+
+/**
+ * Parses a dotenv file the way compose does for the simple cases used here: KEY=VALUE lines,
+ * `#` comment lines, blank lines, optional matching quotes around the value.
+ */
+export function parseEnvFile(text) {
+  const values = {};
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    values[match[1]] = unquote(match[2]);
+  }
+  return values;
+}
+
+function unquote(value) {
+  const quoted = /^(['"])(.*)\1$/.exec(value);
+  if (quoted) return quoted[2];
+  // An unquoted value may carry a trailing comment: `KEY=value # note`.
+  return value.replace(/\s+#.*$/, '');
+}
+
+function parsePort(key, value) {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${key}=${value} is not a valid TCP port`);
+  }
+  return port;
+}
+
+/**
+ * Loads the stack configuration. Tests import this to compare the native stack with compose.
+ * @param {{ env?: NodeJS.ProcessEnv, envFile?: string }} [options]
+ */
+export function loadStackConfig({ env = process.env, envFile = path.join(REPO_ROOT, '.env') } = {}) {
+  const fromFile = parseEnvFile(readFileSync(envFile, 'utf8'));
+  const get = (key) => env[key] ?? fromFile[key];
+
+  const missing = REQUIRED_KEYS.filter((key) => !get(key));
+  if (missing.length > 0) {
+    throw new Error(`missing in ${envFile} (or the environment): ${missing.join(', ')}`);
+  }
+
+  const cacheDir = path.resolve(
+    env.STACK_CACHE_DIR || path.join(homedir(), '.cache', 'nestjs-kafka-tracing'),
+  );
+  const stateDir = path.join(REPO_ROOT, '.stack');
+
+  return {
+    versions: {
+      kafka: get('KAFKA_VERSION'),
+      otelcol: get('OTELCOL_VERSION'),
+      jaegerGoModule: get('JAEGER_GO_MODULE_VERSION'),
+      postgres: get('POSTGRES_VERSION'),
+    },
+    postgres: {
+      user: get('POSTGRES_USER'),
+      password: get('POSTGRES_PASSWORD'),
+      db: get('POSTGRES_DB'),
+    },
+    ports: {
+      postgres: parsePort('POSTGRES_PORT', get('POSTGRES_PORT')),
+      kafka: parsePort('KAFKA_PORT', get('KAFKA_PORT')),
+      otlpGrpc: parsePort('OTLP_GRPC_PORT', get('OTLP_GRPC_PORT')),
+      otlpHttp: parsePort('OTLP_HTTP_PORT', get('OTLP_HTTP_PORT')),
+      jaegerUi: parsePort('JAEGER_UI_PORT', get('JAEGER_UI_PORT')),
+      api: parsePort('API_PORT', get('API_PORT')),
+      billing: parsePort('BILLING_PORT', get('BILLING_PORT')),
+      notifier: parsePort('NOTIFIER_PORT', get('NOTIFIER_PORT')),
+      ...NATIVE_PORTS,
+    },
+    paths: {
+      root: REPO_ROOT,
+      cacheDir,
+      stateDir,
+      logsDir: path.join(stateDir, 'logs'),
+      pidsDir: path.join(stateDir, 'pids'),
+      otelDir: path.join(REPO_ROOT, 'otel'),
+    },
+  };
+}
+
+/** The DATABASE_URL the services use (password auth over TCP, like in compose). */
+export function databaseUrl(config, host = '127.0.0.1') {
+  const { user, password, db } = config.postgres;
+  const credentials = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+  return `postgres://${credentials}@${host}:${config.ports.postgres}/${encodeURIComponent(db)}`;
+}

@@ -1,0 +1,132 @@
+// Jaeger v2 for the native stack, built from its Go module and run with otel/jaeger.yaml, the same
+// configuration file docker compose mounts into the Jaeger container.
+
+import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { step } from './output.mjs';
+import { captureCommand, logFile, runCommand, startDaemon } from './processes.mjs';
+import { httpJson, httpStatus, waitFor } from './readiness.mjs';
+
+const MODULE = 'github.com/jaegertracing/jaeger';
+
+function jaegerPaths(config) {
+  const home = path.join(config.paths.cacheDir, `jaeger-${config.versions.jaegerGoModule}`);
+  return {
+    home,
+    binary: path.join(home, 'jaeger'),
+    source: path.join(home, 'src'),
+    config: path.join(config.paths.otelDir, 'jaeger.yaml'),
+  };
+}
+
+export function jaegerBinaryPresent(config) {
+  return existsSync(jaegerPaths(config).binary);
+}
+
+/** The module cache is read-only; the build happens in a copy, which must be writable. */
+function makeWritable(dir) {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(child);
+    else if (entry.isFile()) chmodSync(child, 0o644);
+  }
+}
+
+/**
+ * Builds <cache>/jaeger-<module version>/jaeger once. `go install module@version` is refused
+ * because Jaeger's go.mod has replace directives, so the module is downloaded, copied, and built
+ * there as the main module. The binary is written under a temporary name and renamed when complete.
+ */
+export async function ensureJaegerBinary(config) {
+  const paths = jaegerPaths(config);
+  if (existsSync(paths.binary)) return;
+  const version = `v${config.versions.jaegerGoModule}`;
+  const log = logFile(config, 'build-jaeger');
+
+  const moduleDir = await step('jaeger', `downloading the Go module ${MODULE}@${version}`, '~5-30 s', async () => {
+    const info = JSON.parse(await captureCommand('go', ['mod', 'download', '-json', `${MODULE}@${version}`]));
+    if (info.Error) throw new Error(`go mod download ${MODULE}@${version}: ${info.Error}`);
+    return info.Dir;
+  });
+
+  rmSync(paths.source, { recursive: true, force: true });
+  cpSync(moduleDir, paths.source, { recursive: true });
+  makeWritable(paths.source);
+
+  const temporary = `${paths.binary}.tmp`;
+  await step('jaeger', 'compiling Jaeger (./cmd/jaeger)', '~5-12 min on 2 cores', () =>
+    runCommand('jaeger', 'go', ['build', '-trimpath', '-ldflags=-s -w', '-o', temporary, './cmd/jaeger'], {
+      cwd: paths.source,
+      log,
+      heartbeat: 'compiling Jaeger',
+    }),
+  );
+  renameSync(temporary, paths.binary);
+  rmSync(paths.source, { recursive: true, force: true });
+}
+
+/** The endpoints of otel/jaeger.yaml, on 127.0.0.1 and out of the collector's way. */
+export function jaegerEnvironment(config) {
+  const { ports } = config;
+  return {
+    JAEGER_OTLP_GRPC_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
+    JAEGER_OTLP_HTTP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpHttp}`,
+    JAEGER_QUERY_ENDPOINT: `127.0.0.1:${ports.jaegerUi}`,
+    JAEGER_QUERY_GRPC_ENDPOINT: `127.0.0.1:${ports.jaegerQueryGrpc}`,
+    JAEGER_HEALTH_ENDPOINT: `127.0.0.1:${ports.jaegerHealth}`,
+  };
+}
+
+async function validateConfig(config) {
+  const paths = jaegerPaths(config);
+  await runCommand('jaeger', paths.binary, ['validate', '--config', paths.config], {
+    cwd: config.paths.root,
+    env: { ...process.env, ...jaegerEnvironment(config) },
+    log: logFile(config, 'jaeger'),
+  });
+}
+
+const healthUrl = (config) => `http://127.0.0.1:${config.ports.jaegerHealth}/status`;
+export const jaegerUrl = (config) => `http://127.0.0.1:${config.ports.jaegerUi}`;
+
+/** The query API answers JSON, e.g. {"data":["api-service",...]}; that is what users and tests call. */
+async function queryApiAnswers(config) {
+  const body = await httpJson(`${jaegerUrl(config)}/api/services`);
+  return body !== undefined && 'data' in body;
+}
+
+export const jaeger = {
+  name: 'jaeger',
+  describe: (config) =>
+    `${jaegerUrl(config)} (API /api/traces/<id>), OTLP gRPC 127.0.0.1:${config.ports.jaegerOtlpGrpc}`,
+  ports: (config) => [
+    { port: config.ports.jaegerUi, envVar: 'JAEGER_UI_PORT' },
+    { port: config.ports.jaegerOtlpGrpc },
+    { port: config.ports.jaegerOtlpHttp },
+    { port: config.ports.jaegerQueryGrpc },
+    { port: config.ports.jaegerHealth },
+  ],
+  // The config path identifies it (not the binary path, which moves with STACK_CACHE_DIR).
+  processSignature: (config) => ({ argv: [`--config ${jaegerPaths(config).config}`] }),
+  expectedStart: '~2 s',
+
+  async start(config) {
+    await validateConfig(config);
+    const paths = jaegerPaths(config);
+    return startDaemon(config, 'jaeger', {
+      command: paths.binary,
+      args: ['--config', paths.config],
+      cwd: config.paths.root,
+      env: { ...process.env, ...jaegerEnvironment(config) },
+    });
+  },
+
+  async waitReady(config, pid) {
+    const options = { timeoutMs: 60_000, pid, logFile: logFile(config, 'jaeger') };
+    await waitFor('jaeger', `its health check ${healthUrl(config)} to answer 200`, async () => (await httpStatus(healthUrl(config))) === 200, options);
+    await waitFor('jaeger', `${jaegerUrl(config)}/api/services to answer JSON`, () => queryApiAnswers(config), options);
+  },
+
+  isHealthy: queryApiAnswers,
+};
