@@ -59,5 +59,6 @@ USER 1000:1000
 # Exec form: node is the process that receives SIGTERM (compose adds an init process in front,
 # `init: true`, which forwards it), and the services shut down gracefully on it.
 # --import loads the OpenTelemetry bootstrap before any application module, so that the ESM
-# loader hook can instrument kafkajs, pg and http when Nest imports them.
-CMD ["node", "--import", "@demo/common/tracing", "dist/main.js"]
+# loader hook can instrument kafkajs, pg and http when Nest imports them. kafkajs 2.2.4 sets a
+# negative timeout that Node 24 warns about, harmlessly (kafkajs issue 1751).
+CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--import", "@demo/common/tracing", "dist/main.js"]

@@ -5,6 +5,8 @@
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
 //   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
+//   node scripts/stack.mjs stop <component>...    stop some components (e.g. billing-consumer), keep the rest
+//   node scripts/stack.mjs start <component>...   start them again (what they depend on must be up)
 //
 // Versions, ports and credentials come from .env (environment variables override it). Downloads and
 // builds are cached in ${STACK_CACHE_DIR:-~/.cache/nestjs-kafka-tracing}; logs, pid files and data
@@ -19,19 +21,22 @@ import { ensureKafkaJars, kafka } from './stack/kafka.mjs';
 import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
 import { postgres } from './stack/postgres.mjs';
 import { checkPrerequisites } from './stack/prerequisites.mjs';
-import { isAlive, logFile, processMatches, readPid, removePid, runningPid, stopProcess, memoryMb } from './stack/processes.mjs';
+import { isAlive, logFile, memoryMb, processMatches, readPid, removePid, runningPid, stopProcess } from './stack/processes.mjs';
 import { assertPortsFree } from './stack/readiness.mjs';
 import { buildServices, services } from './stack/services.mjs';
 
 // What tests and other scripts may import.
 export { KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, loadStackConfig, parseEnvFile } from './stack/config.mjs';
-export { serviceEnvironment } from './stack/services.mjs';
+export { NODE_ARGS, serviceEnvironment } from './stack/services.mjs';
 export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';
 
 /** Start order of the infrastructure; `down` stops it in reverse, after the services. */
 const INFRASTRUCTURE = [postgres, kafka, jaeger, collector];
 const COMPONENTS = [...INFRASTRUCTURE, ...services];
+
+/** How many components `up` got to; after a failure, says whether `down` has anything to stop. */
+let componentsStarted = 0;
 
 // ---------------------------------------------------------------------------------------------
 // up
@@ -42,6 +47,7 @@ const COMPONENTS = [...INFRASTRUCTURE, ...services];
  */
 async function bringUp(component, config) {
   const pid = runningPid(config, component);
+  componentsStarted += 1;
   if (pid !== undefined) {
     say(component.name, `already running (pid ${pid}), reusing it`);
     await component.waitReady(config, pid);
@@ -57,10 +63,15 @@ async function bringUp(component, config) {
 
 /**
  * Runs independent lanes concurrently and waits for all of them, so one failure does not leave
- * another lane printing after the error report. Throws every failure at once.
+ * another lane printing after the error report. A failure is announced at once (a Go build in
+ * another lane may still run for minutes), then every failure is reported in full at the end.
  */
 async function inParallel(lanes) {
-  const results = await Promise.allSettled(lanes.map((lane) => lane()));
+  const announce = (error) => {
+    say(error.component ?? 'stack', `FAILED: ${error.message} (details below when the other steps end)`);
+    throw error;
+  };
+  const results = await Promise.allSettled(lanes.map((lane) => lane().catch(announce)));
   const failures = results.filter((result) => result.status === 'rejected').map((result) => result.reason);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} components failed`);
@@ -187,6 +198,31 @@ async function status(config) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// start / stop of single components (e.g. restarting a consumer while the rest keeps running)
+
+function componentsNamed(names) {
+  const unknown = names.filter((name) => !COMPONENTS.some((component) => component.name === name));
+  if (unknown.length > 0) {
+    throw new StackError('stack', `unknown component ${unknown.join(', ')}; known: ${COMPONENTS.map((c) => c.name).join(', ')}`);
+  }
+  return COMPONENTS.filter((component) => names.includes(component.name));
+}
+
+/** Starts the named components in stack order; it does not build anything nor start dependencies. */
+async function start(config, names) {
+  for (const component of componentsNamed(names)) {
+    await bringUp(component, config);
+  }
+}
+
+/** Stops the named components in reverse stack order. */
+async function stop(config, names) {
+  for (const component of componentsNamed(names).reverse()) {
+    await stopComponent(component, config);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // CLI
 
 function reportError(error) {
@@ -204,20 +240,29 @@ function reportError(error) {
   }
 }
 
-const COMMANDS = { up, down, status };
+/** Each command and whether it takes component names. */
+const COMMANDS = {
+  up: { run: up, takesNames: false },
+  down: { run: down, takesNames: false },
+  status: { run: status, takesNames: false },
+  start: { run: start, takesNames: true },
+  stop: { run: stop, takesNames: true },
+};
 
-async function main(argv) {
-  const command = COMMANDS[argv[0]];
-  if (!command) {
-    console.error('usage: node scripts/stack.mjs up|down|status');
+const USAGE = 'usage: node scripts/stack.mjs up | down | status | start <component>... | stop <component>...';
+
+async function main([name, ...names]) {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command || command.takesNames !== names.length > 0) {
+    console.error(USAGE);
     return 2;
   }
   try {
     const config = loadStackConfig();
-    return (await command(config)) ?? 0;
+    return (await command.run(config, names)) ?? 0;
   } catch (error) {
     reportError(error);
-    if (command === up) {
+    if (componentsStarted > 0) {
       console.error('\nComponents started so far keep running: `npm run stack:down` stops them.');
     }
     return 1;

@@ -15,7 +15,7 @@ import { DCLinter } from 'dclint';
 import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
-import { KAFKA_TOPICS, SERVICES, loadStackConfig, serviceEnvironment } from '../scripts/stack.mjs';
+import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceEnvironment } from '../scripts/stack.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -525,7 +525,7 @@ test('Dockerfile: the final image has production dependencies, both dist folders
 
   const cmd = inFinal.filter((i) => i.keyword === 'CMD');
   assert.equal(cmd.length, 1);
-  assert.deepEqual(JSON.parse(cmd[0].args), ['node', '--import', '@demo/common/tracing', 'dist/main.js'], 'exec form');
+  assert.deepEqual(JSON.parse(cmd[0].args), ['node', ...NODE_ARGS], 'exec form, the native stack\'s command');
   const workdir = inFinal.filter((i) => i.keyword === 'WORKDIR').at(-1);
   assert.equal(workdir.args, '/app/${SERVICE}', 'the command runs in the service folder');
 });

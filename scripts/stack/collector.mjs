@@ -57,6 +57,7 @@ export async function ensureCollectorBinary(config) {
       cwd: config.paths.cacheDir,
       env: { ...process.env, GOBIN: paths.builderBin },
       log,
+      heartbeat: 'installing the collector builder',
     }),
   );
 

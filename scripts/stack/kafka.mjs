@@ -53,7 +53,7 @@ export async function ensureKafkaJars(config) {
       'dependency:copy-dependencies',
       `-DoutputDirectory=${temporary}`,
       '-DincludeScope=runtime',
-    ], { cwd: config.paths.root, log: logFile(config, 'build-kafka') }),
+    ], { cwd: config.paths.root, log: logFile(config, 'build-kafka'), heartbeat: 'downloading the Kafka jars' }),
   );
   renameSync(temporary, lib);
 }
@@ -137,7 +137,7 @@ function runKafkaTool(config, mainClass, args) {
  */
 async function formatStorageOnce(config, paths) {
   if (existsSync(path.join(paths.data, 'meta.properties'))) return;
-  await step('kafka', 'formatting the KRaft storage', '~4 s', () =>
+  await step('kafka', 'formatting the KRaft storage', '~2-4 s', () =>
     runKafkaTool(config, 'kafka.tools.StorageTool', [
       'format', '--standalone', '--ignore-formatted',
       '-t', clusterId(paths),
@@ -166,7 +166,7 @@ async function ensureTopics(config) {
     say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
     return;
   }
-  await step('kafka', `creating topics ${missing.map((t) => t.name).join(', ')}`, '~3 s per topic', async () => {
+  await step('kafka', `creating topics ${missing.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
     for (const topic of missing) {
       await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
         '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
@@ -196,7 +196,9 @@ export const kafka = {
     { port: config.ports.kafkaController },
   ],
   processSignature: (config) => ({ argv: [BROKER_MAIN_CLASS, kafkaPaths(config).serverProperties] }),
-  expectedStart: '~15 s',
+  expectedStart: '~5-15 s',
+  // A controlled shutdown usually takes 1-2 s; leave room before SIGKILL risks a log recovery.
+  stopTimeoutMs: 30_000,
 
   async start(config) {
     const paths = kafkaPaths(config);

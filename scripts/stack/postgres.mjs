@@ -121,15 +121,16 @@ function ensureOwnedDir(dir, user) {
 
 /**
  * Creates the cluster once. initdb writes into a temporary directory that is renamed when it has
- * finished, so a half-initialised directory is never started. Local (socket) connections are
- * trusted, so the stack can create the role; TCP connections need the password, as in compose.
+ * finished, so a half-initialised directory is never started. Socket connections are trusted, so
+ * the stack can create the role without a superuser password: the socket directory is 0700, only
+ * the server's user (and root) can reach it. TCP connections need the password, as in compose.
  */
 async function initClusterOnce(config, bin, dirs, user) {
   if (existsSync(path.join(dirs.data, 'PG_VERSION'))) return;
   const temporary = `${dirs.data}.tmp`;
   rmSync(temporary, { recursive: true, force: true });
   ensureOwnedDir(dirs.base, user);
-  await step('postgres', 'initialising the database cluster (initdb)', '~5 s', () =>
+  await step('postgres', 'initialising the database cluster (initdb)', '~2 s', () =>
     runCommand('postgres', path.join(bin.binDir, 'initdb'), [
       '--pgdata', temporary,
       '--username', 'postgres',
@@ -221,7 +222,7 @@ export const postgres = {
     `postgres://${config.postgres.user}@127.0.0.1:${config.ports.postgres}/${config.postgres.db} (data ${postgresDataDir(config)})`,
   ports: (config) => [{ port: config.ports.postgres, envVar: 'POSTGRES_PORT' }],
   processSignature: (config) => ({ argv: ['postgres', `-D ${postgresDataDir(config)}`] }),
-  expectedStart: '~3 s (plus ~5 s for initdb the first time)',
+  expectedStart: '~2 s, plus initdb the first time',
   // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to disconnect.
   stopSignal: 'SIGINT',
 

@@ -43,7 +43,7 @@ function checkPostgres(config) {
     findPostgresBinaries(config);
     return undefined;
   } catch (error) {
-    return `${error.message}: ${error.hint}`;
+    return `${error.message} Fix: ${error.hint}`;
   }
 }
 

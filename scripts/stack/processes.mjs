@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOG_HEADER, StackError, startHeartbeat, tailFile } from './output.mjs';
+import { LOG_HEADER, StackError, startHeartbeat } from './output.mjs';
 
 const execFileAsync = promisify(execFile);
 
@@ -223,5 +223,3 @@ export function memoryMb(rootPid) {
   const pss = processTree(rootPid).reduce((sum, pid) => sum + procField(`/proc/${pid}/smaps_rollup`, 'Pss'), 0);
   return { rss: Math.round(rss / 1024), pss: Math.round(pss / 1024) };
 }
-
-export { tailFile };

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Posts one student and prints the Jaeger link of its trace, then the trace as a tree once it is
+// complete. Works against compose and the native stack alike (API_URL and JAEGER_URL override).
+//
+//   npm run demo                     a random student
+//   npm run demo -- Ada Lovelace     this one
+
+const apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000';
+const jaegerUrl = process.env.JAEGER_URL ?? 'http://127.0.0.1:16686';
+const [firstname = 'Ada', lastname = `Lovelace-${Math.floor(Math.random() * 1000)}`] = process.argv.slice(2);
+
+let response;
+try {
+  response = await fetch(`${apiUrl}/api/v1/students`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ firstname, lastname }),
+  });
+} catch (error) {
+  console.error(`Cannot reach api-service at ${apiUrl} (${error.cause?.code ?? error.message}): is the stack up?`);
+  process.exit(1);
+}
+const body = await response.json();
+console.log(`POST /api/v1/students -> ${response.status}`, body);
+if (!response.ok) process.exit(1);
+
+const traceId = response.headers.get('traceresponse')?.split('-')[1];
+console.log(`\ntrace id  ${traceId}\nJaeger    ${jaegerUrl}/trace/${traceId}\n`);
+
+// The trace is complete once the notifier's consumer span has arrived (a few seconds at most).
+const deadline = Date.now() + 20_000;
+while (Date.now() < deadline) {
+  const found = await fetch(`${jaegerUrl}/api/traces/${traceId}`).then((r) => (r.ok ? r.json() : undefined), () => undefined);
+  const trace = found?.data?.[0];
+  if (trace?.spans.some((span) => span.operationName === 'process student-billing')) {
+    printTree(trace);
+    process.exit(0);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+console.error('The trace was not complete in Jaeger within 20 s: are the consumers and the collector up?');
+process.exit(1);
+
+function printTree(trace) {
+  const children = new Map();
+  for (const span of trace.spans) {
+    const parent = span.references.find((reference) => reference.refType === 'CHILD_OF')?.spanID ?? 'root';
+    children.set(parent, [...(children.get(parent) ?? []), span]);
+  }
+  const kind = (span) => span.tags.find((tag) => tag.key === 'span.kind')?.value ?? 'internal';
+  const visit = (parent, depth) => {
+    for (const span of (children.get(parent) ?? []).sort((a, b) => a.startTime - b.startTime)) {
+      const service = trace.processes[span.processID].serviceName;
+      const ms = (span.duration / 1000).toFixed(1).padStart(6);
+      console.log(`${ms} ms  ${'  '.repeat(depth)}${span.operationName}  [${kind(span)}, ${service}]`);
+      visit(span.spanID, depth + 1);
+    }
+  };
+  visit('root', 0);
+}

@@ -1,0 +1,185 @@
+/**
+ * What the end-to-end tests need to reach a running stack. Every address comes from an environment
+ * variable, with the native stack's defaults, so the same tests run against `docker compose up`.
+ */
+import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import kafkajs from 'kafkajs';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export const env = {
+  apiUrl: process.env.API_URL ?? 'http://127.0.0.1:3000',
+  jaegerUrl: process.env.JAEGER_URL ?? 'http://127.0.0.1:16686',
+  databaseUrl: process.env.DATABASE_URL ?? 'postgres://students:students@127.0.0.1:5432/students',
+  kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  /** Prints the notifier's log; compose: `docker compose logs --no-log-prefix notifier-consumer`. */
+  notifierLogCommand: process.env.NOTIFIER_LOG_COMMAND,
+  notifierLogFile: path.join(ROOT, '.stack', 'logs', 'notifier-consumer.log'),
+  /** compose: `docker compose stop billing-consumer` and `docker compose start billing-consumer`. */
+  stopBillingCommand: process.env.STOP_BILLING_COMMAND ?? 'node scripts/stack.mjs stop billing-consumer',
+  startBillingCommand: process.env.START_BILLING_COMMAND ?? 'node scripts/stack.mjs start billing-consumer',
+};
+
+/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const result = await probe();
+      if (result) return result;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  assert.fail(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
+}
+
+export function run(command) {
+  return execSync(command, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function postStudent(body) {
+  return fetch(`${env.apiUrl}/api/v1/students`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The trace id of a response, from its W3C `traceresponse` header. */
+export function traceIdOf(response) {
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(response.headers.get('traceresponse') ?? '');
+  assert.ok(match, `a traceresponse header, got ${response.headers.get('traceresponse')}`);
+  return match[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jaeger
+
+/** A Jaeger span with its tags as an object, its kind, service and parent span id. */
+function normalize(trace) {
+  return trace.spans.map((span) => {
+    const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
+    const parent = span.references.find((reference) => reference.refType === 'CHILD_OF');
+    return {
+      name: span.operationName,
+      traceId: span.traceID,
+      spanId: span.spanID,
+      parentId: parent?.spanID,
+      parentTraceId: parent?.traceID,
+      service: trace.processes[span.processID].serviceName,
+      kind: tags['span.kind'] ?? 'internal',
+      start: span.startTime,
+      end: span.startTime + span.duration,
+      tags,
+      links: span.references.filter((reference) => reference.refType === 'FOLLOWS_FROM'),
+    };
+  });
+}
+
+export async function fetchTrace(traceId) {
+  const response = await fetch(`${env.jaegerUrl}/api/traces/${traceId}`);
+  if (response.status === 404) return undefined;
+  assert.equal(response.status, 200, `Jaeger answered ${response.status} for trace ${traceId}`);
+  const { data } = await response.json();
+  return data;
+}
+
+/** Waits until Jaeger holds the trace with every span `isComplete` asks for, then returns its spans. */
+export async function waitForTrace(traceId, isComplete, timeoutMs = 30_000) {
+  const traces = await waitFor(
+    `trace ${traceId} to be complete in Jaeger (${env.jaegerUrl}/trace/${traceId})`,
+    async () => {
+      const data = await fetchTrace(traceId);
+      return data?.length && isComplete(data.flatMap(normalize)) ? data : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  // Spans of a trace arrive in batches: wait one more moment and take the settled trace.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const settled = await fetchTrace(traceId);
+  return { traces: settled, spans: settled.flatMap(normalize) };
+}
+
+export function isAncestor(spans, ancestor, span) {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  for (let current = byId.get(span.parentId); current; current = byId.get(current.parentId)) {
+    if (current.spanId === ancestor.spanId) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Postgres, Kafka, logs
+
+export async function query(sql, params = []) {
+  const client = new pg.Client({ connectionString: env.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const kafka = new kafkajs.Kafka({
+  clientId: 'e2e-test',
+  brokers: env.kafkaBrokers,
+  logLevel: kafkajs.logLevel.NOTHING,
+});
+
+/** The end offset of each partition of `topic`, as one string to compare. */
+export async function topicEndOffsets(topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map(({ partition, high }) => `${partition}:${high}`).sort().join(',');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The headers of the message at `partition`/`offset` of `topic`, decoded as strings. */
+export async function messageHeaders(topic, partition, offset) {
+  const consumer = kafka.consumer({ groupId: `e2e-reader-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    const found = new Promise((resolve) => {
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition: p, message }) => {
+          if (p === partition && message.offset === String(offset)) {
+            resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)])));
+          }
+        },
+      });
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition, offset: String(offset) }));
+    return await Promise.race([
+      found,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no message at ${topic}/${partition}@${offset}`)), 20_000)),
+    ]);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** The notifier's JSON log lines. */
+export function notifierLogLines() {
+  const text = env.notifierLogCommand ? run(env.notifierLogCommand) : readFileSync(env.notifierLogFile, 'utf8');
+  return text.split('\n').flatMap((line) => {
+    try {
+      return line.startsWith('{') ? [JSON.parse(line)] : [];
+    } catch {
+      return [];
+    }
+  });
+}

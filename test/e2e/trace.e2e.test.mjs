@@ -1,0 +1,204 @@
+/**
+ * The headline test: one POST, one trace, across three services and two Kafka hops, read back from
+ * Jaeger's HTTP API and checked against the OpenTelemetry semantic conventions.
+ * Runs against any running stack: `npm run test:e2e` starts the native one when none is given.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { tuitionFeeCents } from '../../billing-consumer/dist/billing/tuition.js';
+import {
+  env,
+  isAncestor,
+  messageHeaders,
+  notifierLogLines,
+  postStudent,
+  query,
+  run,
+  topicEndOffsets,
+  traceIdOf,
+  waitFor,
+  waitForTrace,
+} from './support.mjs';
+
+const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
+
+/** The seven spans the trace must chain, found by name and kind (pg spans by their statement). */
+function pipelineSpans(spans) {
+  const one = (what, predicate) => {
+    const found = spans.filter(predicate);
+    assert.equal(found.length, 1, `exactly one ${what}, found ${found.map((s) => s.name).join(', ') || 'none'}`);
+    return found[0];
+  };
+  const query = (service, verb) => (s) =>
+    s.service === service && s.kind === 'client' && String(s.tags['db.query.text'] ?? '').trimStart().toUpperCase().startsWith(verb);
+  return {
+    server: one('POST server span', (s) => s.service === 'api-service' && s.kind === 'server'),
+    insert: one('INSERT', query('api-service', 'INSERT')),
+    sendStudent: one('send student', (s) => s.name === 'send student' && s.kind === 'producer'),
+    processStudent: one('process student', (s) => s.name === 'process student' && s.kind === 'consumer'),
+    update: one('UPDATE', query('billing-consumer', 'UPDATE')),
+    sendBilling: one('send student-billing', (s) => s.name === 'send student-billing' && s.kind === 'producer'),
+    processBilling: one('process student-billing', (s) => s.name === 'process student-billing' && s.kind === 'consumer'),
+  };
+}
+
+const isComplete = (spans) => spans.some((s) => s.name === 'process student-billing' && s.kind === 'consumer');
+
+async function registerStudent(name) {
+  const response = await postStudent({ firstname: name, lastname: 'Trace' });
+  assert.equal(response.status, 201, `POST answered ${response.status}: ${await response.clone().text()}`);
+  const student = await response.json();
+  return { student, traceId: traceIdOf(response) };
+}
+
+describe('one POST, one connected trace', () => {
+  let student;
+  let traceId;
+  let traces;
+  let spans;
+  let chain;
+
+  before(async () => {
+    ({ student, traceId } = await registerStudent('Ada'));
+    ({ traces, spans } = await waitForTrace(traceId, isComplete));
+    chain = pipelineSpans(spans);
+  });
+
+  it('is ONE trace, under the id of the traceresponse header, with spans of all three services', () => {
+    assert.equal(traces.length, 1);
+    assert.deepEqual([...new Set(spans.map((s) => s.traceId))], [traceId]);
+    assert.deepEqual([...new Set(spans.map((s) => s.service))].sort(), SERVICES);
+    assert.deepEqual(spans.flatMap((s) => s.links), [], 'hops are parent/child, not links');
+  });
+
+  it('chains POST -> INSERT, then send student -> process student -> UPDATE, send student-billing -> process student-billing', () => {
+    const { server, insert, sendStudent, processStudent, update, sendBilling, processBilling } = chain;
+    assert.equal(server.parentId, undefined, 'the server span is the root');
+    assert.ok(isAncestor(spans, server, insert), 'INSERT under the server span');
+    assert.ok(isAncestor(spans, server, sendStudent), 'send student under the server span');
+    assert.ok(sendStudent.start >= insert.end, 'the student is produced after it is stored');
+    assert.equal(processStudent.parentId, sendStudent.spanId, 'process student is the child of send student');
+    assert.equal(processStudent.service, 'billing-consumer');
+    assert.ok(isAncestor(spans, processStudent, update), 'UPDATE under process student');
+    assert.ok(isAncestor(spans, processStudent, sendBilling), 'send student-billing under process student');
+    assert.ok(sendBilling.start >= update.end, 'the billed student is produced after the fee is stored');
+    assert.equal(processBilling.parentId, sendBilling.spanId, 'process student-billing is the child of send student-billing');
+    assert.equal(processBilling.service, 'notifier-consumer');
+    const businessSpans = spans.filter((s) => ['bill student', 'notify student'].includes(s.name));
+    assert.equal(businessSpans.length, 2, 'one business span per consumer handler');
+  });
+
+  it('names the server span by its route, with the HTTP attributes', () => {
+    const { server } = chain;
+    assert.equal(server.name, 'POST /api/v1/students');
+    assert.equal(server.tags['http.route'], '/api/v1/students');
+    assert.equal(server.tags['http.request.method'], 'POST');
+    assert.equal(server.tags['http.response.status_code'], 201);
+    assert.equal(server.tags['url.path'], '/api/v1/students');
+  });
+
+  it('carries the messaging attributes of the semantic conventions on producer and consumer spans', () => {
+    const { sendStudent, processStudent, sendBilling, processBilling } = chain;
+    for (const [span, topic, operation, group] of [
+      [sendStudent, 'student', 'send'],
+      [processStudent, 'student', 'process', 'billing-consumer'],
+      [sendBilling, 'student-billing', 'send'],
+      [processBilling, 'student-billing', 'process', 'notifier-consumer'],
+    ]) {
+      const label = `${span.name} (${span.service})`;
+      assert.equal(span.tags['messaging.system'], 'kafka', label);
+      assert.equal(span.tags['messaging.destination.name'], topic, label);
+      assert.equal(span.tags['messaging.operation.type'], operation, label);
+      assert.equal(span.tags['messaging.operation.name'], operation, label);
+      assert.equal(span.tags['messaging.kafka.message.key'], student.id, `${label}: keyed by the student id`);
+      if (group) {
+        assert.equal(span.tags['messaging.consumer.group.name'], group, label);
+        assert.match(String(span.tags['messaging.destination.partition.id']), /^\d+$/, label);
+        assert.match(String(span.tags['messaging.kafka.offset']), /^\d+$/, label);
+      }
+    }
+  });
+
+  it('carries the database attributes on the pg spans', () => {
+    for (const span of [chain.insert, chain.update]) {
+      assert.equal(span.tags['db.system.name'], 'postgresql', span.name);
+      assert.equal(span.tags['db.namespace'], 'students', span.name);
+      assert.match(String(span.tags['db.query.text']), /"?students"?/, span.name);
+    }
+  });
+
+  it('has no span in error', () => {
+    const errors = spans.filter((s) => s.tags['otel.status_code'] === 'ERROR' || s.tags.error === true);
+    assert.deepEqual(errors.map((s) => s.name), []);
+  });
+
+  it('crossed Kafka in a W3C traceparent header naming the producer span', async () => {
+    const { sendStudent, processStudent } = chain;
+    const headers = await messageHeaders(
+      'student',
+      Number(processStudent.tags['messaging.destination.partition.id']),
+      processStudent.tags['messaging.kafka.offset'],
+    );
+    assert.match(headers.traceparent, new RegExp(`^00-${traceId}-${sendStudent.spanId}-01$`));
+  });
+
+  it('billed the student: the fee is in Postgres and in GET /api/v1/students/:id', async () => {
+    const [row] = await query('SELECT fee_cents, created_at FROM students WHERE id = $1', [student.id]);
+    assert.equal(row.fee_cents, tuitionFeeCents(row.created_at));
+    const response = await fetch(`${env.apiUrl}/api/v1/students/${student.id}`);
+    assert.equal(response.status, 200);
+    const fetched = await response.json();
+    assert.equal(fetched.feeCents, row.fee_cents);
+    assert.ok(fetched.billedAt, 'billedAt is set');
+  });
+
+  it('logged "notification sent" with the trace id and the span id of `notify student`', async () => {
+    const notifySpan = spans.find((s) => s.name === 'notify student');
+    const line = await waitFor('the notifier log line', () =>
+      notifierLogLines().find((l) => l.message === 'notification sent' && l.studentId === student.id),
+    );
+    assert.equal(line.trace_id, traceId);
+    assert.equal(line.span_id, notifySpan.spanId);
+  });
+});
+
+describe('an invalid body', () => {
+  it('is answered 400, writes no row, produces no message, and is traced as a 400', async () => {
+    const [{ count: rowsBefore }] = await query('SELECT count(*)::int AS count FROM students');
+    const offsetsBefore = await topicEndOffsets('student');
+
+    const response = await postStudent({ firstname: 'Eve', lastname: '', role: 'admin' });
+    assert.equal(response.status, 400);
+    const body = await response.json();
+    assert.match(body.message.join(' | '), /lastname should not be empty/);
+    assert.match(body.message.join(' | '), /property role should not exist/);
+
+    const { spans } = await waitForTrace(traceIdOf(response), (spans) => spans.some((s) => s.kind === 'server'));
+    const server = spans.find((s) => s.kind === 'server');
+    assert.equal(server.tags['http.response.status_code'], 400);
+    assert.deepEqual(spans.filter((s) => s.kind !== 'server').map((s) => s.name), [], 'no pg or Kafka span');
+
+    const [{ count: rowsAfter }] = await query('SELECT count(*)::int AS count FROM students');
+    assert.equal(rowsAfter, rowsBefore, 'no row written');
+    assert.equal(await topicEndOffsets('student'), offsetsBefore, 'no message produced');
+  });
+});
+
+describe('a restart of billing-consumer between two POSTs', () => {
+  it('keeps both traces connected, including the one posted while billing was down', async () => {
+    const first = await registerStudent('Grace');
+    pipelineSpans((await waitForTrace(first.traceId, isComplete)).spans);
+
+    run(env.stopBillingCommand);
+    const second = await registerStudent('Hedy');
+    run(env.startBillingCommand);
+
+    const { spans } = await waitForTrace(second.traceId, isComplete, 60_000);
+    const { sendStudent, processStudent, processBilling } = pipelineSpans(spans);
+    assert.equal(processStudent.parentId, sendStudent.spanId);
+    assert.deepEqual([...new Set(spans.map((s) => s.traceId))], [second.traceId]);
+    assert.equal(processBilling.service, 'notifier-consumer');
+    const [row] = await query('SELECT fee_cents FROM students WHERE id = $1', [second.student.id]);
+    assert.ok(row.fee_cents > 0, 'the student posted while billing was down is billed');
+  });
+});
