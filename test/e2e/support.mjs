@@ -83,6 +83,15 @@ function normalize(trace) {
   });
 }
 
+/** The root span names of the last traces Jaeger holds for `service`, counted. */
+export async function rootSpanNames(service) {
+  const response = await fetch(`${env.jaegerUrl}/api/traces?service=${service}&limit=200&lookback=6h`);
+  assert.equal(response.status, 200, `Jaeger answered ${response.status} to a search for ${service}`);
+  const { data } = await response.json();
+  const roots = data.flatMap(normalize).filter((span) => span.parentId === undefined);
+  return Object.fromEntries(Object.entries(Object.groupBy(roots, (span) => span.name)).map(([name, spans]) => [name, spans.length]));
+}
+
 export async function fetchTrace(traceId) {
   const response = await fetch(`${env.jaegerUrl}/api/traces/${traceId}`);
   if (response.status === 404) return undefined;

@@ -13,6 +13,7 @@ import {
   notifierLogLines,
   postStudent,
   query,
+  rootSpanNames,
   run,
   topicEndOffsets,
   traceIdOf,
@@ -124,6 +125,15 @@ describe('one POST, one connected trace', () => {
       assert.equal(span.tags['db.system.name'], 'postgresql', span.name);
       assert.equal(span.tags['db.namespace'], 'students', span.name);
       assert.match(String(span.tags['db.query.text']), /"?students"?/, span.name);
+    }
+  });
+
+  it('is not surrounded by stray traces: every trace of every service starts with an HTTP request', async () => {
+    // TypeORM's start-up queries, readiness probes and Kafka's own traffic would each make a
+    // one-span trace without the pg instrumentation's requireParentSpan and the ignored /health.
+    for (const service of SERVICES) {
+      const roots = await rootSpanNames(service);
+      assert.deepEqual(Object.keys(roots), ['POST /api/v1/students'], `${service}: roots ${JSON.stringify(roots)}`);
     }
   });
 
