@@ -7,26 +7,40 @@ import { StackError } from './output.mjs';
 import { isAlive } from './processes.mjs';
 
 /**
- * Polls `probe` until it returns a truthy value, and returns that value.
- * Fails fast if the process being waited for has exited, and after `timeoutMs` otherwise; the error
- * names the component and what was waited for, and carries the log file for the caller to print.
+ * Polls `probe` until it returns a truthy value: `{ result }`, or `{ timedOut: true, lastError }`
+ * after `timeoutMs`. `beforeRetry` may throw to give up early. The end-to-end tests wait with it too.
  */
-export async function waitFor(component, what, probe, { timeoutMs, intervalMs = 250, pid, logFile }) {
+export async function poll(probe, { timeoutMs, intervalMs = 250, beforeRetry = () => {} }) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
     try {
       const result = await probe();
-      if (result) return result;
+      if (result) return { result };
     } catch (error) {
       lastError = error;
     }
-    if (pid !== undefined && !isAlive(pid)) {
-      throw new StackError(component, `exited while waiting for ${what}`, { logFile });
-    }
+    beforeRetry();
     await sleep(intervalMs);
   }
-  const detail = lastError ? ` (last error: ${lastError.message})` : '';
+  return { timedOut: true, lastError };
+}
+
+/**
+ * Waits for a component: fails fast if the process being waited for has exited, and after
+ * `timeoutMs` otherwise; the error names the component and what was waited for, and carries the log
+ * file for the caller to print.
+ */
+export async function waitFor(component, what, probe, { timeoutMs, intervalMs, pid, logFile }) {
+  const outcome = await poll(probe, {
+    timeoutMs,
+    intervalMs,
+    beforeRetry: () => {
+      if (pid !== undefined && !isAlive(pid)) throw new StackError(component, `exited while waiting for ${what}`, { logFile });
+    },
+  });
+  if (!outcome.timedOut) return outcome.result;
+  const detail = outcome.lastError ? ` (last error: ${outcome.lastError.message})` : '';
   throw new StackError(component, `timed out after ${timeoutMs / 1000} s waiting for ${what}${detail}`, { logFile });
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import kafkajs from 'kafkajs';
+import { poll } from '../../scripts/stack/readiness.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -24,20 +25,12 @@ export const env = {
   startBillingCommand: process.env.START_BILLING_COMMAND ?? 'node scripts/stack.mjs start billing-consumer',
 };
 
-/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+/** Polls `probe` until it returns something truthy; fails naming `what` after `timeoutMs`. */
 export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 250 } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  while (Date.now() < deadline) {
-    try {
-      const result = await probe();
-      if (result) return result;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  assert.fail(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
+  const outcome = await poll(probe, { timeoutMs, intervalMs });
+  if (!outcome.timedOut) return outcome.result;
+  const detail = outcome.lastError ? ` (last error: ${outcome.lastError.message})` : '';
+  assert.fail(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
 }
 
 export function run(command) {
@@ -83,13 +76,12 @@ function normalize(trace) {
   });
 }
 
-/** The root span names of the last traces Jaeger holds for `service`, counted. */
-export async function rootSpanNames(service) {
+/** The root spans of the last traces Jaeger holds for `service`. */
+export async function rootSpans(service) {
   const response = await fetch(`${env.jaegerUrl}/api/traces?service=${service}&limit=200&lookback=6h`);
   assert.equal(response.status, 200, `Jaeger answered ${response.status} to a search for ${service}`);
   const { data } = await response.json();
-  const roots = data.flatMap(normalize).filter((span) => span.parentId === undefined);
-  return Object.fromEntries(Object.entries(Object.groupBy(roots, (span) => span.name)).map(([name, spans]) => [name, spans.length]));
+  return data.flatMap(normalize).filter((span) => span.parentId === undefined);
 }
 
 export async function fetchTrace(traceId) {
