@@ -8,6 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { databaseUrl, loadStackConfig } from './stack/config.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const node = (args, env = process.env) => spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env }).status ?? 1;
@@ -21,8 +22,18 @@ async function isUp(url) {
 }
 
 let stopAfterwards = false;
+let testEnv = process.env;
 if (!process.env.API_URL) {
-  const alreadyUp = await isUp('http://127.0.0.1:3000/health/ready');
+  // The native stack's addresses, from .env and its overrides (API_PORT, KAFKA_PORT...).
+  const config = loadStackConfig();
+  testEnv = {
+    ...process.env,
+    API_URL: `http://127.0.0.1:${config.ports.api}`,
+    JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
+    DATABASE_URL: databaseUrl(config),
+    KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
+  };
+  const alreadyUp = await isUp(`${testEnv.API_URL}/health/ready`);
   console.log(alreadyUp ? 'e2e: using the native stack that is already up' : 'e2e: starting the native stack');
   if (node(['scripts/stack.mjs', 'up']) !== 0) {
     console.error('e2e: the native stack did not start (see above); `npm run stack:down` stops what did');
@@ -31,7 +42,7 @@ if (!process.env.API_URL) {
   stopAfterwards = !alreadyUp && process.env.E2E_KEEP_STACK !== '1';
 }
 
-const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/e2e/*.test.mjs']);
+const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/e2e/*.test.mjs'], testEnv);
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');
 }
