@@ -18,7 +18,12 @@ export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
     transport: Transport.KAFKA,
     options: {
       client: kafkaClientConfig(config),
-      consumer: { groupId: config.getOrThrow<string>('KAFKA_CONSUMER_GROUP') },
+      consumer: {
+        groupId: config.getOrThrow<string>('KAFKA_CONSUMER_GROUP'),
+        // How long a fetch waits on an idle topic (kafkajs default 5 s). A stop waits for the fetch
+        // in flight, so this bounds how long SIGTERM takes; a message still arrives at once.
+        maxWaitTimeInMs: 1000,
+      },
       // A new group starts at the beginning of the topic: a message produced before the first
       // start of a consumer is still processed.
       subscribe: { fromBeginning: true },
