@@ -34,6 +34,16 @@ export const NATIVE_PORTS = Object.freeze({
   jaegerHealth: 13134,
 });
 
+/** The variables that move the native-only ports, e.g. to run a second stack beside the first. */
+const NATIVE_PORT_VARIABLES = Object.freeze({
+  kafkaController: 'KAFKA_CONTROLLER_PORT',
+  collectorHealth: 'COLLECTOR_HEALTH_PORT',
+  jaegerOtlpGrpc: 'JAEGER_OTLP_GRPC_PORT',
+  jaegerOtlpHttp: 'JAEGER_OTLP_HTTP_PORT',
+  jaegerQueryGrpc: 'JAEGER_QUERY_GRPC_PORT',
+  jaegerHealth: 'JAEGER_HEALTH_PORT',
+});
+
 /** Every key the stack reads from .env (or the environment). All are required. */
 const REQUIRED_KEYS = [
   'KAFKA_VERSION',
@@ -123,7 +133,12 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       api: parsePort('API_PORT', get('API_PORT')),
       billing: parsePort('BILLING_PORT', get('BILLING_PORT')),
       notifier: parsePort('NOTIFIER_PORT', get('NOTIFIER_PORT')),
-      ...NATIVE_PORTS,
+      ...Object.fromEntries(
+        Object.entries(NATIVE_PORTS).map(([key, port]) => {
+          const variable = NATIVE_PORT_VARIABLES[key];
+          return [key, env[variable] ? parsePort(variable, env[variable]) : port];
+        }),
+      ),
     },
     paths: {
       root: REPO_ROOT,
