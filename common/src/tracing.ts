@@ -8,7 +8,9 @@
  */
 import { register } from 'import-in-the-middle/register-hooks.mjs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { instrumentations } from './telemetry/instrumentations.js';
 
 // NestJS 12 is ESM-only and loads kafkajs (and express) with `import()`. Instrumentations patch
@@ -22,10 +24,11 @@ register({ include: ['kafkajs', 'pg', 'pg-pool', 'express', 'http', 'https'] });
 const sdk = new NodeSDK({
   traceExporter: new OTLPTraceExporter(),
   instrumentations: instrumentations(),
-  // This demo exports traces only: no metric readers and no log processors, so nothing else is
-  // sent to a collector pipeline that would not accept it.
+  // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
+  // tied to the trace and span it was written in.
+  logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
+  // No metrics from the SDK: the collector derives request/error/duration metrics from the spans.
   metricReaders: [],
-  logRecordProcessors: [],
 });
 sdk.start();
 

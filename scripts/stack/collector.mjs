@@ -2,6 +2,7 @@
 // Collector Builder (otel/collector-builder.yaml) and run with otel/collector.yaml, the same
 // configuration file docker compose mounts into the collector container.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { StackError, step } from './output.mjs';
@@ -10,12 +11,17 @@ import { httpStatus, waitFor } from './readiness.mjs';
 
 function collectorPaths(config) {
   const home = path.join(config.paths.cacheDir, `otelcol-${config.versions.otelcol}`);
+  const manifest = path.join(config.paths.otelDir, 'collector-builder.yaml');
+  // Keyed by the manifest's content: adding a component builds a new binary instead of reusing
+  // one that lacks it.
+  const manifestHash = createHash('sha256').update(readFileSync(manifest)).digest('hex').slice(0, 12);
   return {
     home,
-    binary: path.join(home, 'otelcol'),
+    binary: path.join(home, `otelcol-${manifestHash}`),
     builderBin: path.join(home, 'builder-bin'),
-    work: path.join(home, 'work'),
-    manifest: path.join(config.paths.otelDir, 'collector-builder.yaml'),
+    // Per build: two checkouts may build at once.
+    work: path.join(home, `work-${process.pid}`),
+    manifest,
     config: path.join(config.paths.otelDir, 'collector.yaml'),
   };
 }
@@ -43,7 +49,7 @@ function assertManifestMatchesVersion(config, manifest) {
 }
 
 /**
- * Builds <cache>/otelcol-<version>/otelcol once. The builder generates and compiles in a work
+ * Builds <cache>/otelcol-<version>/otelcol-<manifest hash> once. The builder generates and compiles in a work
  * folder; only the finished binary is renamed into place, so an interrupted build is never used.
  */
 export async function ensureCollectorBinary(config) {

@@ -17,9 +17,11 @@ export const env = {
   jaegerUrl: process.env.JAEGER_URL ?? 'http://127.0.0.1:16686',
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://students:students@127.0.0.1:5432/students',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-  /** Prints the notifier's log; compose: `docker compose logs --no-log-prefix notifier-consumer`. */
-  notifierLogCommand: process.env.NOTIFIER_LOG_COMMAND,
-  notifierLogFile: path.join(ROOT, '.stack', 'logs', 'notifier-consumer.log'),
+  /** Prints a service's log, `{service}` standing for its name; compose: `docker compose logs --no-log-prefix {service}`. */
+  serviceLogCommand: process.env.SERVICE_LOG_COMMAND,
+  /** Prints the collector's log; compose: `docker compose logs --no-log-prefix otel-collector`. */
+  collectorLogCommand: process.env.COLLECTOR_LOG_COMMAND,
+  logsDir: path.join(ROOT, '.stack', 'logs'),
   /** compose: `docker compose stop billing-consumer` and `docker compose start billing-consumer`. */
   stopBillingCommand: process.env.STOP_BILLING_COMMAND ?? 'node scripts/stack.mjs stop billing-consumer',
   startBillingCommand: process.env.START_BILLING_COMMAND ?? 'node scripts/stack.mjs start billing-consumer',
@@ -173,14 +175,31 @@ export async function messageHeaders(topic, partition, offset) {
   }
 }
 
-/** The notifier's JSON log lines. */
-export function notifierLogLines() {
-  const text = env.notifierLogCommand ? run(env.notifierLogCommand) : readFileSync(env.notifierLogFile, 'utf8');
-  return text.split('\n').flatMap((line) => {
-    try {
-      return line.startsWith('{') ? [JSON.parse(line)] : [];
-    } catch {
-      return [];
-    }
-  });
+function logText(command, file) {
+  return command ? run(command) : readFileSync(path.join(env.logsDir, file), 'utf8');
+}
+
+/** The JSON log lines of a service. */
+export function serviceLogLines(service) {
+  return logText(env.serviceLogCommand?.replaceAll('{service}', service), `${service}.log`)
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line.startsWith('{') ? [JSON.parse(line)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The log records the collector received over OTLP, as its debug exporter printed them. */
+export function collectorLogRecords() {
+  return logText(env.collectorLogCommand, 'collector.log')
+    .split(/^LogRecord #\d+$/m)
+    .slice(1)
+    .map((block) => ({
+      body: /^Body: Str\((.*)\)$/m.exec(block)?.[1],
+      traceId: /^Trace ID: (\S*)$/m.exec(block)?.[1],
+      spanId: /^Span ID: (\S*)$/m.exec(block)?.[1],
+    }));
 }

@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { tuitionFeeCents } from '../../billing-consumer/dist/billing/tuition.js';
 import {
+  collectorLogRecords,
   env,
   isAncestor,
   messageHeaders,
-  notifierLogLines,
   postStudent,
   query,
   rootSpans,
   run,
+  serviceLogLines,
   topicEndOffsets,
   traceIdOf,
   waitFor,
@@ -46,7 +47,18 @@ function pipelineSpans(spans) {
 /** Jaeger times are in µs, but the kafkajs spans start on a whole millisecond: compare in ms. */
 const ms = (microseconds) => Math.floor(microseconds / 1000);
 
-const isComplete = (spans) => spans.some((s) => s.name === 'process student-billing' && s.kind === 'consumer');
+/**
+ * Each service exports its spans in its own batches, seconds apart: a trace is complete once every
+ * span of the pipeline and both business spans have arrived.
+ */
+function isComplete(spans) {
+  try {
+    pipelineSpans(spans);
+  } catch {
+    return false;
+  }
+  return ['bill student', 'notify student'].every((name) => spans.some((s) => s.name === name));
+}
 
 async function registerStudent(name) {
   const response = await postStudent({ firstname: name, lastname: 'Trace' });
@@ -168,10 +180,37 @@ describe('one POST, one connected trace', () => {
   it('logged "notification sent" with the trace id and the span id of `notify student`', async () => {
     const notifySpan = spans.find((s) => s.name === 'notify student');
     const line = await waitFor('the notifier log line', () =>
-      notifierLogLines().find((l) => l.message === 'notification sent' && l.studentId === student.id),
+      serviceLogLines('notifier-consumer').find((l) => l.message === 'notification sent' && l.studentId === student.id),
     );
     assert.equal(line.trace_id, traceId);
     assert.equal(line.span_id, notifySpan.spanId);
+  });
+
+  it('has a log line in each service carrying the trace id', () => {
+    for (const [service, message] of [
+      ['api-service', 'student registered'],
+      ['billing-consumer', 'student billed'],
+      ['notifier-consumer', 'notification sent'],
+    ]) {
+      const lines = serviceLogLines(service).filter((l) => l.studentId === student.id && l.message === message);
+      assert.equal(lines.length, 1, `${service}: one "${message}" line for the student`);
+      assert.equal(lines[0].trace_id, traceId, `${service}: its trace id`);
+      assert.ok(spans.some((s) => s.spanId === lines[0].span_id && s.service === service), `${service}: a span of the trace`);
+    }
+  });
+
+  it('exported the same log lines over OTLP to the collector, tied to the trace', async () => {
+    const records = await waitFor('the three log records at the collector', () => {
+      const found = collectorLogRecords().filter((record) => record.traceId === traceId);
+      return found.length >= 3 ? found : undefined;
+    });
+    assert.deepEqual(
+      records.map((record) => record.body).sort(),
+      ['notification sent', 'student billed', 'student registered'],
+    );
+    for (const record of records) {
+      assert.ok(spans.some((s) => s.spanId === record.spanId), `"${record.body}" names a span of the trace`);
+    }
   });
 });
 
@@ -203,7 +242,7 @@ describe('a restart of billing-consumer between two POSTs', () => {
     // Stop billing as soon as it has handled the first student: its spans are then still in the
     // SDK's batch queue (exported every 5 s), and reach Jaeger only if the shutdown flushes them.
     await waitFor('the notification of the first student', () =>
-      notifierLogLines().some((l) => l.message === 'notification sent' && l.studentId === first.student.id),
+      serviceLogLines('notifier-consumer').some((l) => l.message === 'notification sent' && l.studentId === first.student.id),
     );
     run(env.stopBillingCommand);
     const second = await registerStudent('Hedy');

@@ -1,11 +1,13 @@
 import { EventPublisher, Student, STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { CreateStudentDto } from './dto/create-student.dto.js';
 
 @Injectable()
 export class StudentsService {
+  private readonly logger = new Logger(StudentsService.name);
+
   constructor(
     @InjectRepository(Student) private readonly students: Repository<Student>,
     private readonly events: EventPublisher,
@@ -23,6 +25,7 @@ export class StudentsService {
       createdAt: student.createdAt,
     };
     await this.events.publish(STUDENT_TOPIC, student.id, event);
+    this.logger.log('student registered', { studentId: student.id });
     return student;
   }
 

@@ -56,6 +56,23 @@ describe('NotificationsService', () => {
     );
   });
 
+  it('emits the same line as an OpenTelemetry log record of the `notify student` span', async () => {
+    tracing.reset();
+    await loggedLines((service) => service.notify(billed));
+    const notifySpan = (await tracing.finishedSpans()).find((span) => span.name === 'notify student');
+    const records = (await tracing.finishedLogRecords()).filter((record) => record.body === 'notification sent');
+    assert.equal(records.length, 1);
+    assert.equal(records[0].spanContext?.spanId, notifySpan?.spanContext().spanId);
+    assert.equal(records[0].spanContext?.traceId, notifySpan?.spanContext().traceId);
+    assert.equal(records[0].severityText, 'log');
+    assert.deepEqual(records[0].attributes, {
+      'log.context': 'NotificationsService',
+      studentId: billed.id,
+      name: 'Ada Lovelace',
+      feeCents: 120_000,
+    });
+  });
+
   it('refuses a billed student without a fee', async () => {
     const lines = await loggedLines((service) =>
       assert.rejects(() => service.notify({ ...billed, feeCents: -1 }), InvalidEventError),
