@@ -81,6 +81,22 @@ describe('POST /api/v1/students and GET /api/v1/students/:id', () => {
     assert.deepEqual(service.registered, []);
   });
 
+  it('refuses a body over 100 kB with 413, before validation', async () => {
+    const response = await post(JSON.stringify({ firstname: 'A'.repeat(200_000), lastname: 'L' }));
+    assert.equal(response.status, 413);
+    assert.deepEqual(service.registered, []);
+  });
+
+  it('refuses a body of a content type it does not read', async () => {
+    await expect400(await post('{"firstname":"Ada","lastname":"Lovelace"}', 'text/plain'), /firstname/);
+  });
+
+  it('takes names that look like SQL as plain data', async () => {
+    const response = await post(JSON.stringify({ firstname: "Robert'); DROP TABLE students;--", lastname: 'Tables' }));
+    assert.equal(response.status, 201);
+    assert.deepEqual(service.registered, [{ firstname: "Robert'); DROP TABLE students;--", lastname: 'Tables' }]);
+  });
+
   it('refuses a JSON array', async () => {
     await expect400(await post(JSON.stringify([{ firstname: 'Ada', lastname: 'L' }])), /firstname/);
   });
