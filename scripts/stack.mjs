@@ -7,6 +7,7 @@
 //   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
 //   node scripts/stack.mjs stop <component>...    stop some components (e.g. billing-consumer), keep the rest
 //   node scripts/stack.mjs start <component>...   start them again (what they depend on must be up)
+//   node scripts/stack.mjs start --no-wait <c>...  start them without waiting until they are ready
 //
 // Versions, ports and credentials come from .env (environment variables override it). Downloads and
 // builds are cached in ${STACK_CACHE_DIR:-~/.cache/nestjs-kafka-tracing}; logs, pid files and data
@@ -45,9 +46,17 @@ let componentsStarted = 0;
  * Starts one component unless it already runs (same pid file, same command line): then it is
  * reused, after checking it is ready. A port held by a foreign process is reported, not fought over.
  */
-async function bringUp(component, config) {
+async function bringUp(component, config, { wait = true } = {}) {
   const pid = runningPid(config, component);
   componentsStarted += 1;
+  if (!wait) {
+    // Started, not waited for: e.g. a service started before the infrastructure it waits for.
+    if (pid === undefined) {
+      await assertPortsFree(component.name, component.ports(config));
+      say(component.name, `started (pid ${await component.start(config)}), not waiting until ready`);
+    }
+    return;
+  }
   if (pid !== undefined) {
     say(component.name, `already running (pid ${pid}), reusing it`);
     await component.waitReady(config, pid);
@@ -208,10 +217,13 @@ function componentsNamed(names) {
   return COMPONENTS.filter((component) => names.includes(component.name));
 }
 
-/** Starts the named components in stack order; it does not build anything nor start dependencies. */
-async function start(config, names) {
+/**
+ * Starts the named components in stack order; it does not build anything nor start dependencies.
+ * With --no-wait it does not wait until they are ready.
+ */
+async function start(config, names, { wait }) {
   for (const component of componentsNamed(names)) {
-    await bringUp(component, config);
+    await bringUp(component, config, { wait });
   }
 }
 
@@ -249,17 +261,19 @@ const COMMANDS = {
   stop: { run: stop, takesNames: true },
 };
 
-const USAGE = 'usage: node scripts/stack.mjs up | down | status | start <component>... | stop <component>...';
+const USAGE = 'usage: node scripts/stack.mjs up | down | status | start [--no-wait] <component>... | stop <component>...';
 
-async function main([name, ...names]) {
+async function main([name, ...args]) {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command || command.takesNames !== names.length > 0) {
+  const wait = !(name === 'start' && args[0] === '--no-wait');
+  const names = wait ? args : args.slice(1);
+  if (!command || command.takesNames !== names.length > 0 || names.some((each) => each.startsWith('--'))) {
     console.error(USAGE);
     return 2;
   }
   try {
     const config = loadStackConfig();
-    return (await command.run(config, names)) ?? 0;
+    return (await command.run(config, names, { wait })) ?? 0;
   } catch (error) {
     reportError(error);
     if (componentsStarted > 0) {

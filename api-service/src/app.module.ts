@@ -1,7 +1,6 @@
-import { DatabaseEnvironment, HealthModule, ServiceEnvironment, typeOrmOptions, validateEnvironment } from '@demo/common';
+import { DatabaseEnvironment, DatabaseModule, HealthModule, ServiceEnvironment, validateEnvironment } from '@demo/common';
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConfigModule } from '@nestjs/config';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
 import { StudentsModule } from './students/students.module.js';
 
@@ -14,11 +13,7 @@ import { StudentsModule } from './students/students.module.js';
       validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
     }),
     // api-service owns the `students` table: it runs the migrations at start-up.
-    TypeOrmModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        typeOrmOptions(config, { migrations: [CreateStudents1764000000000], migrationsRun: true }),
-    }),
+    DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000], migrationsRun: true }),
     HealthModule,
     StudentsModule,
   ],

@@ -1,4 +1,6 @@
+import { UnavailableDependencyFilter } from '@demo/common';
 import { type INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 
 /** HTTP set-up shared by main.ts and the tests, so the tests exercise the real validation. */
 export function configureHttp(app: INestApplication): void {
@@ -10,4 +12,6 @@ export function configureHttp(app: INestApplication): void {
   });
   // Unknown fields are refused rather than silently dropped: a typo in a field name is a 400.
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  // Postgres or Kafka down: 503 with a plain message, never a stack trace.
+  app.useGlobalFilters(new UnavailableDependencyFilter(app.get(HttpAdapterHost).httpAdapter));
 }

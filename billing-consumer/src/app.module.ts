@@ -1,14 +1,13 @@
 import {
   ConsumerEnvironment,
   DatabaseEnvironment,
+  DatabaseModule,
   HealthModule,
   ServiceEnvironment,
-  typeOrmOptions,
   validateEnvironment,
 } from '@demo/common';
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConfigModule } from '@nestjs/config';
 import { BillingModule } from './billing/billing.module.js';
 
 @Module({
@@ -18,7 +17,7 @@ import { BillingModule } from './billing/billing.module.js';
       ignoreEnvFile: true,
       validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment),
     }),
-    TypeOrmModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) => typeOrmOptions(config) }),
+    DatabaseModule.forRoot(),
     HealthModule,
     BillingModule,
   ],

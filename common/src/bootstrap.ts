@@ -7,6 +7,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { KafkaHealthIndicator } from './health/kafka.health.js';
 import { kafkaConsumerOptions } from './kafka/kafka-options.js';
+import { keepTrying } from './resilience/keep-trying.js';
 import { TraceAwareLogger } from './telemetry/trace-aware.logger.js';
 import { shutdownTracing } from './tracing.js';
 
@@ -22,10 +23,11 @@ export function createApp(appModule: Type): Promise<INestApplication> {
  * hand, disconnects), THEN the SDK flushes its last spans, then the process exits 0. In the other
  * order the spans of the last messages would be lost.
  */
-export function closeOnShutdownSignal(app: INestApplication): void {
+export function closeOnShutdownSignal(app: INestApplication, onSignal: () => void = () => {}): void {
   const logger = new Logger('Shutdown');
   const shutdown = async (signal: NodeJS.Signals) => {
     logger.log(`${signal} received, closing`);
+    onSignal();
     setTimeout(() => {
       logger.error(`Not closed within ${SHUTDOWN_TIMEOUT_MS} ms, exiting`);
       process.exit(1);
@@ -45,14 +47,16 @@ export function closeOnShutdownSignal(app: INestApplication): void {
 
 /**
  * A Kafka consumer service: Nest's Kafka transport for the `@EventPattern` handlers, plus HTTP for
- * the health endpoints. HTTP listens only once the consumer has joined its group.
+ * the health endpoints. HTTP comes first, so that while Kafka does not answer the service is up and
+ * reports not ready; the consumer joins its group as soon as the broker answers.
  */
 export async function runConsumerService(appModule: Type): Promise<void> {
   const app = await createApp(appModule);
   const config = app.get(ConfigService);
   const consumer = app.connectMicroservice(kafkaConsumerOptions(config), { inheritAppConfig: true });
   app.get(KafkaHealthIndicator).watch('consumer', consumer.status);
-  await app.startAllMicroservices();
   await app.listen(config.getOrThrow<number>('PORT'));
-  closeOnShutdownSignal(app);
+  let shuttingDown = false;
+  closeOnShutdownSignal(app, () => (shuttingDown = true));
+  await keepTrying('Kafka consumer', () => app.startAllMicroservices(), new Logger('Kafka consumer'), () => shuttingDown);
 }

@@ -1,12 +1,13 @@
 export { DatabaseEnvironment, ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './config/environment.js';
-export { typeOrmOptions } from './database/typeorm-options.js';
-export { HealthModule } from './health/health.module.js';
-export { KafkaHealthIndicator } from './health/kafka.health.js';
+export { DatabaseModule } from './database/database.module.js';
 export { EventPublisher } from './kafka/event-publisher.js';
 export { EventsModule } from './kafka/events.module.js';
+export { HealthModule } from './health/health.module.js';
 export { InvalidEventError, parseEvent } from './kafka/parse-event.js';
-export { Student } from './students/student.entity.js';
+export { KafkaHealthIndicator } from './health/kafka.health.js';
 export { STUDENT_BILLING_TOPIC, STUDENT_TOPIC, StudentBilledEvent, StudentRegisteredEvent } from './students/student.events.js';
-export { inSpan } from './telemetry/in-span.js';
+export { Student } from './students/student.entity.js';
 export { TraceAwareLogger } from './telemetry/trace-aware.logger.js';
 export { TraceResponseMiddleware } from './telemetry/trace-response.middleware.js';
+export { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
+export { inSpan } from './telemetry/in-span.js';

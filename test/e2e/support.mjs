@@ -22,9 +22,17 @@ export const env = {
   /** Prints the collector's log; compose: `docker compose logs --no-log-prefix otel-collector`. */
   collectorLogCommand: process.env.COLLECTOR_LOG_COMMAND,
   logsDir: path.join(ROOT, '.stack', 'logs'),
-  /** compose: `docker compose stop billing-consumer` and `docker compose start billing-consumer`. */
-  stopBillingCommand: process.env.STOP_BILLING_COMMAND ?? 'node scripts/stack.mjs stop billing-consumer',
-  startBillingCommand: process.env.START_BILLING_COMMAND ?? 'node scripts/stack.mjs start billing-consumer',
+  /** Readiness of the consumers (their health endpoints). */
+  billingUrl: process.env.BILLING_URL ?? 'http://127.0.0.1:3001',
+  notifierUrl: process.env.NOTIFIER_URL ?? 'http://127.0.0.1:3002',
+  /**
+   * Stop and start components by name, `{components}` standing for them. compose:
+   * `docker compose stop {components}`, `docker compose up -d --no-deps --wait {components}`,
+   * `docker compose up -d --no-deps {components}`.
+   */
+  stopCommand: process.env.STOP_COMMAND ?? 'node scripts/stack.mjs stop {components}',
+  startCommand: process.env.START_COMMAND ?? 'node scripts/stack.mjs start {components}',
+  startNoWaitCommand: process.env.START_NO_WAIT_COMMAND ?? 'node scripts/stack.mjs start --no-wait {components}',
 };
 
 /** Polls `probe` until it returns something truthy; fails naming `what` after `timeoutMs`. */
@@ -37,6 +45,20 @@ export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 25
 
 export function run(command) {
   return execSync(command, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export const stop = (...components) => run(env.stopCommand.replaceAll('{components}', components.join(' ')));
+export const start = (...components) => run(env.startCommand.replaceAll('{components}', components.join(' ')));
+export const startNoWait = (...components) =>
+  run(env.startNoWaitCommand.replaceAll('{components}', components.join(' ')));
+
+/** The HTTP status of a service's readiness endpoint, or 0 when nothing answers. */
+export async function readiness(baseUrl) {
+  try {
+    return (await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(3000) })).status;
+  } catch {
+    return 0;
+  }
 }
 
 export function postStudent(body) {

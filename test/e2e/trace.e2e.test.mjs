@@ -14,8 +14,9 @@ import {
   postStudent,
   query,
   rootSpans,
-  run,
   serviceLogLines,
+  start,
+  stop,
   topicEndOffsets,
   traceIdOf,
   waitFor,
@@ -244,9 +245,9 @@ describe('a restart of billing-consumer between two POSTs', () => {
     await waitFor('the notification of the first student', () =>
       serviceLogLines('notifier-consumer').some((l) => l.message === 'notification sent' && l.studentId === first.student.id),
     );
-    run(env.stopBillingCommand);
+    stop('billing-consumer');
     const second = await registerStudent('Hedy');
-    run(env.startBillingCommand);
+    start('billing-consumer');
 
     for (const { student, traceId } of [first, second]) {
       const { spans } = await waitForTrace(traceId, isComplete, 60_000);

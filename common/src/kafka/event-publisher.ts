@@ -1,22 +1,33 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { KafkaHealthIndicator } from '../health/kafka.health.js';
+import { keepTrying } from '../resilience/keep-trying.js';
 
 export const KAFKA_PRODUCER = Symbol('KAFKA_PRODUCER');
 
 /** Produces JSON events to Kafka. The kafkajs instrumentation adds the `traceparent` header. */
 @Injectable()
-export class EventPublisher implements OnApplicationBootstrap {
+export class EventPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Kafka producer');
+  private shuttingDown = false;
+
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly kafka: ClientKafka,
     private readonly kafkaHealth: KafkaHealthIndicator,
   ) {}
 
-  /** Connects at start-up, so that readiness reflects the broker and no request pays for it. */
-  async onApplicationBootstrap(): Promise<void> {
+  /**
+   * Connects at start-up, in the background: the service starts even when Kafka does not answer yet,
+   * reports not ready meanwhile, and no request pays for the connection.
+   */
+  onApplicationBootstrap(): void {
     this.kafkaHealth.watch('producer', this.kafka.status);
-    await this.kafka.connect();
+    void keepTrying('Kafka producer', () => this.kafka.connect(), this.logger, () => this.shuttingDown);
+  }
+
+  onApplicationShutdown(): void {
+    this.shuttingDown = true;
   }
 
   /** Sends `value` as JSON, keyed by `key`: one key, one partition, so a student's events stay in order. */
