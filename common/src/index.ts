@@ -1,5 +1,6 @@
 export { DatabaseEnvironment, ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './config/environment.js';
 export { DatabaseModule } from './database/database.module.js';
+export { DeadLetters, deadLetterTopic } from './kafka/dead-letters.js';
 export { EventPublisher } from './kafka/event-publisher.js';
 export { EventsModule } from './kafka/events.module.js';
 export { HealthModule } from './health/health.module.js';

@@ -10,13 +10,15 @@ import path from 'node:path';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /**
- * The Kafka topics of the demo, created before the services start. docker compose's topic-init
+ * The Kafka topics of the demo, created before the services start: each topic and its dead-letter
+ * topic (`.DLT`), where a consumer puts the messages it cannot process. docker compose's topic-init
  * container must create the same names with the same partition count.
  */
-export const KAFKA_TOPICS = Object.freeze([
-  Object.freeze({ name: 'student', partitions: 3, replicationFactor: 1 }),
-  Object.freeze({ name: 'student-billing', partitions: 3, replicationFactor: 1 }),
-]);
+export const KAFKA_TOPICS = Object.freeze(
+  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) =>
+    Object.freeze({ name, partitions: 3, replicationFactor: 1 }),
+  ),
+);
 
 /** The three NestJS services, in start order: api-service owns the database schema, so it goes first. */
 export const SERVICES = Object.freeze(['api-service', 'billing-consumer', 'notifier-consumer']);

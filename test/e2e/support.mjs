@@ -201,6 +201,45 @@ function logText(command, file) {
   return command ? run(command) : readFileSync(path.join(env.logsDir, file), 'utf8');
 }
 
+/** Produces one raw message, as any producer might (no instrumentation: headers are as given). */
+export async function produce(topic, message) {
+  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [message] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads `topic` from the beginning until a message satisfies `matches`; its headers decoded. */
+export async function findMessage(topic, matches, timeoutMs = 30_000) {
+  const consumer = kafka.consumer({ groupId: `e2e-finder-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const found = new Promise((resolve) => {
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          const decoded = {
+            key: message.key?.toString(),
+            value: message.value?.toString(),
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)])),
+          };
+          if (matches(decoded)) resolve(decoded);
+        },
+      });
+    });
+    return await Promise.race([
+      found,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no matching message in ${topic} within ${timeoutMs} ms`)), timeoutMs)),
+    ]);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 /** The JSON log lines of a service. */
 export function serviceLogLines(service) {
   return logText(env.serviceLogCommand?.replaceAll('{service}', service), `${service}.log`)

@@ -31,8 +31,13 @@ export class EventPublisher implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Sends `value` as JSON, keyed by `key`: one key, one partition, so a student's events stay in order. */
-  async publish(topic: string, key: string, value: object): Promise<void> {
+  publish(topic: string, key: string, value: object): Promise<void> {
+    return this.publishRaw(topic, { key, value });
+  }
+
+  /** Sends a message as it is given: value, key and headers. */
+  async publishRaw(topic: string, message: { key: string | null; value: unknown; headers?: Record<string, string> }): Promise<void> {
     // `emit` is hot and its errors are lost unless awaited: awaiting it fails the caller instead.
-    await lastValueFrom(this.kafka.emit(topic, { key, value }), { defaultValue: undefined });
+    await lastValueFrom(this.kafka.emit(topic, message), { defaultValue: undefined });
   }
 }

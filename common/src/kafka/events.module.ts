@@ -1,15 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ClientsModule } from '@nestjs/microservices';
+import { DeadLetters } from './dead-letters.js';
 import { EventPublisher, KAFKA_PRODUCER } from './event-publisher.js';
 import { kafkaProducerOptions } from './kafka-options.js';
 
-/** Gives a service an `EventPublisher`. */
+/** Gives a service an `EventPublisher`, and `DeadLetters` for the messages it cannot process. */
 @Module({
   imports: [
     ClientsModule.registerAsync([{ name: KAFKA_PRODUCER, inject: [ConfigService], useFactory: kafkaProducerOptions }]),
   ],
-  providers: [EventPublisher],
-  exports: [EventPublisher],
+  providers: [EventPublisher, DeadLetters],
+  exports: [EventPublisher, DeadLetters],
 })
 export class EventsModule {}

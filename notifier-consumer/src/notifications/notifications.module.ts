@@ -1,8 +1,11 @@
+import { EventsModule } from '@demo/common';
 import { Module } from '@nestjs/common';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';
 
 @Module({
+  // For its dead letters.
+  imports: [EventsModule],
   controllers: [NotificationsController],
   providers: [NotificationsService],
 })

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
+import { KafkaContext } from '@nestjs/microservices';
+import { useInMemoryTracing } from '../testing.js';
+import { DeadLetters } from './dead-letters.js';
+import type { EventPublisher } from './event-publisher.js';
+import { InvalidEventError } from './parse-event.js';
+
+const tracing = useInMemoryTracing();
+Logger.overrideLogger(false);
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+class RecordingPublisher {
+  sent: { topic: string; message: { key: string | null; value: unknown; headers?: Record<string, string> } }[] = [];
+  failing = false;
+  async publishRaw(topic: string, message: { key: string | null; value: unknown; headers?: Record<string, string> }) {
+    if (this.failing) throw new Error('broker not available');
+    this.sent.push({ topic, message });
+  }
+}
+
+/** A message as Nest hands it to a handler: headers and value already decoded. */
+function kafkaContext(value: unknown) {
+  const message = { key: 'student-1', value, offset: '42', timestamp: '0', headers: { traceparent: TRACEPARENT }, attributes: 0, size: 0 };
+  return new KafkaContext([message, 1, 'student', undefined, undefined, undefined] as never);
+}
+
+/** Runs `work` inside a consumer span, as the kafkajs instrumentation does. */
+async function inConsumerSpan(work: () => Promise<void>) {
+  const span = trace.getTracer('test').startSpan('process student', { kind: SpanKind.CONSUMER });
+  try {
+    await context.with(trace.setSpan(context.active(), span), work);
+  } finally {
+    span.end();
+  }
+  return (await tracing.finishedSpans()).find((finished) => finished.spanContext().spanId === span.spanContext().spanId)!;
+}
+
+describe('DeadLetters', () => {
+  let publisher: RecordingPublisher;
+  let deadLetters: DeadLetters;
+
+  beforeEach(() => {
+    tracing.reset();
+    publisher = new RecordingPublisher();
+    deadLetters = new DeadLetters(publisher as unknown as EventPublisher);
+  });
+
+  it('sends an invalid message to <topic>.DLT at once, with its headers and the error, and marks the consumer span', async () => {
+    let attempts = 0;
+    const span = await inConsumerSpan(() =>
+      deadLetters.processOrDeadLetter(kafkaContext('not json'), async () => {
+        attempts += 1;
+        throw new InvalidEventError('StudentRegisteredEvent: expected a JSON object, got "not json"');
+      }),
+    );
+    assert.equal(attempts, 1, 'an invalid message is not retried');
+    assert.equal(publisher.sent.length, 1);
+    const [{ topic, message }] = publisher.sent;
+    assert.equal(topic, 'student.DLT');
+    assert.equal(message.key, 'student-1');
+    assert.equal(message.value, 'not json');
+    assert.deepEqual(message.headers, {
+      traceparent: TRACEPARENT,
+      'dlt-original-traceparent': TRACEPARENT,
+      'dlt-original-topic': 'student',
+      'dlt-original-partition': '1',
+      'dlt-original-offset': '42',
+      'dlt-error-type': 'InvalidEventError',
+      'dlt-error': 'StudentRegisteredEvent: expected a JSON object, got "not json"',
+      'dlt-attempts': '1',
+    });
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.events[0]?.name, 'exception');
+  });
+
+  it('retries a failure, and sends nothing when a retry succeeds', async () => {
+    let attempts = 0;
+    await inConsumerSpan(() =>
+      deadLetters.processOrDeadLetter(kafkaContext({ id: 'student-1' }), async () => {
+        attempts += 1;
+        if (attempts < 3) throw new Error('connection terminated');
+      }),
+    );
+    assert.equal(attempts, 3);
+    assert.deepEqual(publisher.sent, []);
+  });
+
+  it('gives up after 3 attempts and sends the message, JSON-encoded again, to the dead-letter topic', async () => {
+    await inConsumerSpan(() =>
+      deadLetters.processOrDeadLetter(kafkaContext({ id: 'student-1' }), async () => {
+        throw new Error('Student student-1 does not exist');
+      }),
+    );
+    assert.equal(publisher.sent.length, 1);
+    assert.equal(publisher.sent[0].message.value, '{"id":"student-1"}');
+    assert.equal(publisher.sent[0].message.headers?.['dlt-attempts'], '3');
+    assert.equal(publisher.sent[0].message.headers?.['dlt-error'], 'Student student-1 does not exist');
+  });
+
+  it('throws when the dead letter cannot be written, so that Kafka delivers the message again', async () => {
+    publisher.failing = true;
+    await assert.rejects(
+      inConsumerSpan(() =>
+        deadLetters.processOrDeadLetter(kafkaContext('not json'), async () => {
+          throw new InvalidEventError('bad');
+        }),
+      ),
+      /broker not available/,
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import type { KafkaContext } from '@nestjs/microservices';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { EventPublisher } from './event-publisher.js';
+import { InvalidEventError } from './parse-event.js';
+
+/** Where a consumer of `topic` puts the messages it cannot process. */
+export const deadLetterTopic = (topic: string) => `${topic}.DLT`;
+
+const MAX_ATTEMPTS = 3;
+const FIRST_RETRY_DELAY_MS = 200;
+
+/**
+ * A message that cannot be processed must neither block its partition (kafkajs would deliver it
+ * again and again) nor be lost: it goes to the dead-letter topic, and the consumer goes on.
+ */
+@Injectable()
+export class DeadLetters {
+  private readonly logger = new Logger(DeadLetters.name);
+
+  constructor(private readonly events: EventPublisher) {}
+
+  /**
+   * Runs `work` for the message in `context`. A failure is retried (200 ms, then 400 ms) unless the
+   * message itself is invalid; the last failure sends the message to the dead-letter topic, with its
+   * original headers (its trace context included) and the error, and marks the consumer span as an
+   * error. Only a failure to write the dead letter is thrown: Kafka then delivers the message again.
+   */
+  async processOrDeadLetter(context: KafkaContext, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof InvalidEventError) && attempt < MAX_ATTEMPTS) {
+          this.logger.warn(`processing failed (${(error as Error).message}), attempt ${attempt} of ${MAX_ATTEMPTS}`);
+          await sleep(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1));
+          continue;
+        }
+        return this.deadLetter(context, error as Error, attempt);
+      }
+    }
+  }
+
+  private async deadLetter(context: KafkaContext, error: Error, attempts: number): Promise<void> {
+    // The active span is the kafkajs instrumentation's `process <topic>` consumer span.
+    const consumerSpan = trace.getActiveSpan();
+    consumerSpan?.recordException(error);
+    consumerSpan?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+
+    const message = context.getMessage();
+    const topic = context.getTopic();
+    const originalHeaders = Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+    );
+    const headers: Record<string, string> = {
+      ...originalHeaders,
+      // Producing writes a traceparent of its own (same trace, the dead-letter send's span).
+      ...(originalHeaders.traceparent ? { 'dlt-original-traceparent': originalHeaders.traceparent } : {}),
+      'dlt-original-topic': topic,
+      'dlt-original-partition': String(context.getPartition()),
+      'dlt-original-offset': message.offset,
+      'dlt-error-type': error.name,
+      'dlt-error': error.message,
+      'dlt-attempts': String(attempts),
+    };
+    const value = message.value;
+    await this.events.publishRaw(deadLetterTopic(topic), {
+      key: message.key === null || message.key === undefined ? null : String(message.key),
+      value: typeof value === 'string' || Buffer.isBuffer(value) || value === null ? value : JSON.stringify(value),
+      headers,
+    });
+    this.logger.error('message sent to the dead-letter topic', {
+      topic,
+      partition: context.getPartition(),
+      offset: message.offset,
+      error: error.message,
+    });
+  }
+}

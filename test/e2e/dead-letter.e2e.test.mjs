@@ -1,0 +1,35 @@
+/**
+ * A message the consumer cannot process lands in the dead-letter topic with its trace context and
+ * the error, its consumer span is an error in Jaeger, and the consumer goes on with the next message.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { findMessage, postStudent, produce, query, waitFor, waitForTrace } from './support.mjs';
+
+describe('a poison message on `student`', () => {
+  it('goes to student.DLT with its traceparent and the error; the next student is billed', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+    const key = randomUUID();
+    await produce('student', { key, value: 'this is not a student', headers: { traceparent } });
+
+    const deadLetter = await findMessage('student.DLT', (message) => message.key === key);
+    assert.equal(deadLetter.value, 'this is not a student', 'the original value');
+    assert.equal(deadLetter.headers['dlt-original-traceparent'], traceparent);
+    assert.match(deadLetter.headers.traceparent, new RegExp(`^00-${traceId}-`), 'still in the same trace');
+    assert.equal(deadLetter.headers['dlt-original-topic'], 'student');
+    assert.equal(deadLetter.headers['dlt-error-type'], 'InvalidEventError');
+    assert.match(deadLetter.headers['dlt-error'], /expected a JSON object/);
+
+    const { spans } = await waitForTrace(traceId, (s) => s.some((span) => span.name === 'send student.DLT'));
+    const consumerSpan = spans.find((span) => span.name === 'process student');
+    assert.equal(consumerSpan.tags['otel.status_code'], 'ERROR');
+    assert.ok(spans.some((span) => span.name === 'send student.DLT' && span.parentId === consumerSpan.spanId));
+
+    const response = await postStudent({ firstname: 'Next', lastname: 'InLine' });
+    assert.equal(response.status, 201);
+    const { id } = await response.json();
+    await waitFor('the next student to be billed', async () => (await query('SELECT fee_cents FROM students WHERE id = $1', [id]))[0]?.fee_cents > 0);
+  });
+});
