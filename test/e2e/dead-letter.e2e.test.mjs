@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { findMessage, postStudent, produce, query, waitFor, waitForTrace } from './support.mjs';
+import { findMessage, postStudent, produce, query, run, waitFor, waitForTrace } from './support.mjs';
 
 describe('a poison message on `student`', () => {
   it('goes to student.DLT with its traceparent and the error; the next student is billed', async () => {
@@ -31,5 +31,15 @@ describe('a poison message on `student`', () => {
     assert.equal(response.status, 201);
     const { id } = await response.json();
     await waitFor('the next student to be billed', async () => (await query('SELECT fee_cents FROM students WHERE id = $1', [id]))[0]?.fee_cents > 0);
+
+    // The tool lists it, and replays it to `student` with its original headers: still invalid, it
+    // comes back to the dead-letter topic, in the same trace.
+    const listing = run('node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs list student.DLT');
+    const position = new RegExp(`(\\d+:\\d+) +\\S+ +key ${key}`).exec(listing)?.[1];
+    assert.ok(position, `the listing shows the dead letter:\n${listing}`);
+    assert.match(listing, /InvalidEventError: StudentRegisteredEvent: expected a JSON object/);
+    run(`node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs replay student.DLT ${position}`);
+    const again = await findMessage('student.DLT', (message) => message.key === key && message.headers['dlt-original-offset'] !== deadLetter.headers['dlt-original-offset']);
+    assert.equal(again.headers['dlt-original-traceparent'], traceparent);
   });
 });
