@@ -47,12 +47,18 @@ function printTree(trace) {
     const parent = span.references.find((reference) => reference.refType === 'CHILD_OF')?.spanID ?? 'root';
     children.set(parent, [...(children.get(parent) ?? []), span]);
   }
-  const kind = (span) => span.tags.find((tag) => tag.key === 'span.kind')?.value ?? 'internal';
+  const tag = (span, key) => span.tags.find((each) => each.key === key)?.value;
+  // pg span names end with the database, not the table: the statement's opening words say more.
+  const statement = (span) => /^\s*(INSERT INTO|UPDATE|SELECT|START TRANSACTION|COMMIT)\s*("?\w+"?)?/i.exec(tag(span, 'db.query.text') ?? '')?.[0];
   const visit = (parent, depth) => {
-    for (const span of (children.get(parent) ?? []).sort((a, b) => a.startTime - b.startTime)) {
+    // Start times are whole milliseconds: among spans of the same millisecond, the first to end comes first.
+    const byStart = (a, b) => a.startTime - b.startTime || a.duration - b.duration;
+    for (const span of (children.get(parent) ?? []).sort(byStart)) {
       const service = trace.processes[span.processID].serviceName;
       const ms = (span.duration / 1000).toFixed(1).padStart(6);
-      console.log(`${ms} ms  ${'  '.repeat(depth)}${span.operationName}  [${kind(span)}, ${service}]`);
+      const name = `${'  '.repeat(depth)}${span.operationName}`.padEnd(36);
+      const detail = statement(span) ? `  ${statement(span).trim()}` : '';
+      console.log(`${ms} ms  ${name}[${tag(span, 'span.kind') ?? 'internal'}, ${service}]${detail}`);
       visit(span.spanID, depth + 1);
     }
   };

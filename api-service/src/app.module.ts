@@ -2,6 +2,7 @@ import { DatabaseEnvironment, DatabaseModule, HealthModule, ServiceEnvironment, 
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
+import { CreateOutbox1764000000001 } from './database/migrations/1764000000001-create-outbox.js';
 import { StudentsModule } from './students/students.module.js';
 
 @Module({
@@ -13,7 +14,7 @@ import { StudentsModule } from './students/students.module.js';
       validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
     }),
     // api-service owns the `students` table: it runs the migrations at start-up.
-    DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000], migrationsRun: true }),
+    DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001], migrationsRun: true }),
     HealthModule,
     StudentsModule,
   ],

@@ -12,3 +12,6 @@ export { TraceAwareLogger } from './telemetry/trace-aware.logger.js';
 export { TraceResponseMiddleware } from './telemetry/trace-response.middleware.js';
 export { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 export { inSpan } from './telemetry/in-span.js';
+export { Outbox } from './outbox/outbox.js';
+export { OutboxModule } from './outbox/outbox.module.js';
+export { ProcessedEvent } from './outbox/processed-event.entity.js';

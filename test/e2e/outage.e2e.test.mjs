@@ -12,16 +12,16 @@ const serviceUrls = () => [env.apiUrl, env.billingUrl, env.notifierUrl];
 
 describe('services started before Kafka and Postgres', () => {
   it('answer live but not ready, then become ready once both are up, and carry a whole trace', async () => {
-    stop(...SERVICES);
-    stop('kafka', 'postgres');
+    await stop(...SERVICES);
+    await stop('kafka', 'postgres');
     try {
-      startNoWait(...SERVICES);
+      await startNoWait(...SERVICES);
       for (const url of serviceUrls()) {
         await waitFor(`${url} to answer /health/live`, async () => (await fetch(`${url}/health/live`)).ok);
         assert.equal(await readiness(url), 503, `${url} is not ready without Kafka and Postgres`);
       }
     } finally {
-      start('postgres', 'kafka');
+      await start('postgres', 'kafka');
     }
     for (const url of serviceUrls()) {
       await waitFor(`${url} to become ready`, async () => (await readiness(url)) === 200, { timeoutMs: 60_000 });
@@ -36,7 +36,7 @@ describe('services started before Kafka and Postgres', () => {
 
 describe('Postgres down', () => {
   it('makes the API answer 503 with a plain message, and not ready; it recovers when Postgres is back', async () => {
-    stop('postgres');
+    await stop('postgres');
     try {
       const response = await postStudent({ firstname: 'Olga', lastname: 'Offline' });
       assert.equal(response.status, 503);
@@ -49,7 +49,7 @@ describe('Postgres down', () => {
       assert.equal(lookup.status, 503);
       assert.equal(await readiness(env.apiUrl), 503);
     } finally {
-      start('postgres');
+      await start('postgres');
     }
     await waitFor('a POST to succeed again', async () => (await postStudent({ firstname: 'Olga', lastname: 'Online' })).status === 201);
     await waitFor('api-service to be ready again', async () => (await readiness(env.apiUrl)) === 200);

@@ -3,7 +3,8 @@
  * variable, with the native stack's defaults, so the same tests run against `docker compose up`.
  */
 import assert from 'node:assert/strict';
-import { execSync } from 'node:child_process';
+import { exec, execSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -47,10 +48,17 @@ export function run(command) {
   return execSync(command, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export const stop = (...components) => run(env.stopCommand.replaceAll('{components}', components.join(' ')));
-export const start = (...components) => run(env.startCommand.replaceAll('{components}', components.join(' ')));
-export const startNoWait = (...components) =>
-  run(env.startNoWaitCommand.replaceAll('{components}', components.join(' ')));
+/** Runs a command without blocking the event loop (requests in flight go on); resolves to its output. */
+async function runInBackground(command) {
+  return (await promisify(exec)(command, { cwd: ROOT, encoding: 'utf8' })).stdout;
+}
+
+const withComponents = (command, components) => command.replaceAll('{components}', components.join(' '));
+export const stop = (...components) => runInBackground(withComponents(env.stopCommand, components));
+export const start = (...components) => runInBackground(withComponents(env.startCommand, components));
+export const startNoWait = (...components) => runInBackground(withComponents(env.startNoWaitCommand, components));
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The HTTP status of a service's readiness endpoint, or 0 when nothing answers. */
 export async function readiness(baseUrl) {
@@ -69,6 +77,26 @@ export function postStudent(body) {
   });
 }
 
+/**
+ * POSTs `count` students at a fixed rate, open loop: a slow answer does not hold back the next POST,
+ * so an outage shows in the latencies instead of in fewer requests.
+ */
+export async function postStudentsAtRate(count, perSecond, lastname) {
+  const begin = performance.now();
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      await sleep(Math.max(0, (index * 1000) / perSecond - (performance.now() - begin)));
+      const sentAt = Date.now();
+      const started = performance.now();
+      const response = await postStudent({ firstname: `Student ${index}`, lastname });
+      const latencyMs = performance.now() - started;
+      const body = await response.text();
+      assert.equal(response.status, 201, `POST ${index} of ${count} answered ${response.status}: ${body}`);
+      return { id: JSON.parse(body).id, traceId: traceIdOf(response), sentAt, latencyMs };
+    }),
+  );
+}
+
 /** The trace id of a response, from its W3C `traceresponse` header. */
 export function traceIdOf(response) {
   const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(response.headers.get('traceresponse') ?? '');
@@ -80,7 +108,7 @@ export function traceIdOf(response) {
 // Jaeger
 
 /** A Jaeger span with its tags as an object, its kind, service and parent span id. */
-function normalize(trace) {
+export function normalizeTrace(trace) {
   return trace.spans.map((span) => {
     const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
     const parent = span.references.find((reference) => reference.refType === 'CHILD_OF');
@@ -105,7 +133,7 @@ export async function rootSpans(service) {
   const response = await fetch(`${env.jaegerUrl}/api/traces?service=${service}&limit=200&lookback=6h`);
   assert.equal(response.status, 200, `Jaeger answered ${response.status} to a search for ${service}`);
   const { data } = await response.json();
-  return data.flatMap(normalize).filter((span) => span.parentId === undefined);
+  return data.flatMap(normalizeTrace).filter((span) => span.parentId === undefined);
 }
 
 export async function fetchTrace(traceId) {
@@ -122,14 +150,14 @@ export async function waitForTrace(traceId, isComplete, timeoutMs = 30_000) {
     `trace ${traceId} to be complete in Jaeger (${env.jaegerUrl}/trace/${traceId})`,
     async () => {
       const data = await fetchTrace(traceId);
-      return data?.length && isComplete(data.flatMap(normalize)) ? data : undefined;
+      return data?.length && isComplete(data.flatMap(normalizeTrace)) ? data : undefined;
     },
     { timeoutMs, intervalMs: 500 },
   );
   // Spans of a trace arrive in batches: wait one more moment and take the settled trace.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const settled = await fetchTrace(traceId);
-  return { traces: settled, spans: settled.flatMap(normalize) };
+  return { traces: settled, spans: settled.flatMap(normalizeTrace) };
 }
 
 export function isAncestor(spans, ancestor, span) {

@@ -25,21 +25,23 @@ import {
 
 const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
 
-/** The seven spans the trace must chain, found by name and kind (pg spans by their statement). */
+/** The spans the trace must chain, found by name and kind (pg spans by their statement). */
 function pipelineSpans(spans) {
   const one = (what, predicate) => {
     const found = spans.filter(predicate);
     assert.equal(found.length, 1, `exactly one ${what}, found ${found.map((s) => s.name).join(', ') || 'none'}`);
     return found[0];
   };
-  const query = (service, verb) => (s) =>
-    s.service === service && s.kind === 'client' && String(s.tags['db.query.text'] ?? '').trimStart().toUpperCase().startsWith(verb);
+  const query = (service, statement) => (s) =>
+    s.service === service && s.kind === 'client' && statement.test(String(s.tags['db.query.text'] ?? '').trimStart());
   return {
     server: one('POST server span', (s) => s.service === 'api-service' && s.kind === 'server'),
-    insert: one('INSERT', query('api-service', 'INSERT')),
+    insert: one('INSERT INTO students', query('api-service', /^INSERT INTO "students"/i)),
+    insertOutbox: one('INSERT INTO outbox (api-service)', query('api-service', /^INSERT INTO "outbox"/i)),
+    commit: one('COMMIT (api-service)', query('api-service', /^COMMIT/i)),
     sendStudent: one('send student', (s) => s.name === 'send student' && s.kind === 'producer'),
     processStudent: one('process student', (s) => s.name === 'process student' && s.kind === 'consumer'),
-    update: one('UPDATE', query('billing-consumer', 'UPDATE')),
+    update: one('UPDATE students', query('billing-consumer', /^UPDATE "students"/i)),
     sendBilling: one('send student-billing', (s) => s.name === 'send student-billing' && s.kind === 'producer'),
     processBilling: one('process student-billing', (s) => s.name === 'process student-billing' && s.kind === 'consumer'),
   };
@@ -103,6 +105,18 @@ describe('one POST, one connected trace', () => {
     assert.equal(processBilling.service, 'notifier-consumer');
     const businessSpans = spans.filter((s) => ['bill student', 'notify student'].includes(s.name));
     assert.equal(businessSpans.length, 2, 'one business span per consumer handler');
+  });
+
+  it('stores the student and its outbox message in one transaction, and sends the message after the commit', async () => {
+    const { server, insert, insertOutbox, commit, sendStudent } = chain;
+    for (const span of [insert, insertOutbox, commit]) assert.ok(isAncestor(spans, server, span), `${span.name} under the server span`);
+    assert.ok(ms(insert.end) <= ms(insertOutbox.start) && ms(insertOutbox.end) <= ms(commit.start), 'INSERT, outbox INSERT, COMMIT');
+    assert.ok(ms(sendStudent.start) >= ms(commit.end), 'sent by the relay once committed');
+    const [message] = await query(`SELECT event_id, trace_context, sent_at FROM outbox WHERE topic = 'student' AND key = $1`, [student.id]);
+    assert.ok(message.sent_at, 'the outbox row is marked sent');
+    assert.match(message.trace_context.traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'it kept the trace context');
+    const [processed] = await query('SELECT count(*)::int AS count FROM processed_events WHERE event_id = $1', [message.event_id]);
+    assert.equal(processed.count, 1, 'billing-consumer recorded the event as processed');
   });
 
   it('names the server span by its route, with the HTTP attributes', () => {
@@ -245,9 +259,9 @@ describe('a restart of billing-consumer between two POSTs', () => {
     await waitFor('the notification of the first student', () =>
       serviceLogLines('notifier-consumer').some((l) => l.message === 'notification sent' && l.studentId === first.student.id),
     );
-    stop('billing-consumer');
+    await stop('billing-consumer');
     const second = await registerStudent('Hedy');
-    start('billing-consumer');
+    await start('billing-consumer');
 
     for (const { student, traceId } of [first, second]) {
       const { spans } = await waitForTrace(traceId, isComplete, 60_000);

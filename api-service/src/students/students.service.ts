@@ -1,7 +1,7 @@
-import { EventPublisher, Student, STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common';
+import { Outbox, Student, STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource, type Repository } from 'typeorm';
 import type { CreateStudentDto } from './dto/create-student.dto.js';
 
 @Injectable()
@@ -10,21 +10,29 @@ export class StudentsService {
 
   constructor(
     @InjectRepository(Student) private readonly students: Repository<Student>,
-    private readonly events: EventPublisher,
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
   ) {}
 
-  /** Stores the student, then announces it on `student`: billing-consumer takes it from there. */
+  /**
+   * Stores the student and its `student` message in one transaction: the student exists only if the
+   * message does, whatever happens to Kafka. The outbox relay then sends it to billing-consumer.
+   */
   async register(dto: CreateStudentDto): Promise<Student> {
-    const student = this.students.create({ ...dto, feeCents: null, billedAt: null });
-    // One INSERT ... RETURNING (no transaction around it): `insert` fills in id and createdAt.
-    await this.students.insert(student);
-    const event: StudentRegisteredEvent = {
-      id: student.id,
-      firstname: student.firstname,
-      lastname: student.lastname,
-      createdAt: student.createdAt,
-    };
-    await this.events.publish(STUDENT_TOPIC, student.id, event);
+    const student = await this.dataSource.transaction(async (manager) => {
+      const created = manager.create(Student, { ...dto, feeCents: null, billedAt: null });
+      // INSERT ... RETURNING: `insert` fills in id and createdAt.
+      await manager.insert(Student, created);
+      const event: Omit<StudentRegisteredEvent, 'eventId'> = {
+        id: created.id,
+        firstname: created.firstname,
+        lastname: created.lastname,
+        createdAt: created.createdAt,
+      };
+      await this.outbox.add(manager, STUDENT_TOPIC, created.id, event);
+      return created;
+    });
+    this.outbox.wake();
     this.logger.log('student registered', { studentId: student.id });
     return student;
   }

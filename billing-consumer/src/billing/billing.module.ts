@@ -1,12 +1,12 @@
-import { EventsModule, Student } from '@demo/common';
+import { EventsModule, OutboxModule, STUDENT_BILLING_TOPIC } from '@demo/common';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { BillingController } from './billing.controller.js';
+import { BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Student]), EventsModule],
+  imports: [EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
   controllers: [BillingController],
-  providers: [BillingService],
+  providers: [BillingService, BillingRepository],
 })
 export class BillingModule {}

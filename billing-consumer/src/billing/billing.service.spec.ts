@@ -1,30 +1,26 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { EventPublisher, InvalidEventError, Student, STUDENT_BILLING_TOPIC } from '@demo/common';
+import { InvalidEventError, type StudentBilledEvent } from '@demo/common';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Test } from '@nestjs/testing';
-import { getRepositoryToken } from '@nestjs/typeorm';
+import { type BillingOutcome, BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
 
 const tracing = useInMemoryTracing();
 
-class FakeStudentRepository {
-  updates: { id: string; feeCents: number }[] = [];
-  async update(criteria: { id: string }, values: { feeCents: number }) {
-    this.updates.push({ id: criteria.id, feeCents: values.feeCents });
-    return { affected: 1 };
-  }
-}
-
-class RecordingPublisher {
-  published: { topic: string; key: string; value: object; activeSpanId?: string }[] = [];
-  async publish(topic: string, key: string, value: object) {
-    this.published.push({ topic, key, value, activeSpanId: trace.getActiveSpan()?.spanContext().spanId });
+/** Records each billing, and the span active meanwhile: the outbox stores that span's context. */
+class RecordingBillingRepository {
+  billed: { eventId: string; billed: Omit<StudentBilledEvent, 'eventId'>; activeSpanId?: string }[] = [];
+  outcome: BillingOutcome = 'billed';
+  async billOnce(eventId: string, billed: Omit<StudentBilledEvent, 'eventId'>): Promise<BillingOutcome> {
+    this.billed.push({ eventId, billed, activeSpanId: trace.getActiveSpan()?.spanContext().spanId });
+    return this.outcome;
   }
 }
 
 const registered = {
+  eventId: '5d0e3c1a-7f5e-4f8e-9a55-2b7c9d1e0f11',
   id: '0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10',
   firstname: 'Ada',
   lastname: 'Lovelace',
@@ -38,27 +34,24 @@ async function inConsumerSpan(work: () => Promise<void>): Promise<Span> {
   return consumerSpan;
 }
 
+const finished = async (span: Span) =>
+  (await tracing.finishedSpans()).find((each) => each.spanContext().spanId === span.spanContext().spanId)!;
+
 describe('BillingService', () => {
   let service: BillingService;
-  let students: FakeStudentRepository;
-  let publisher: RecordingPublisher;
+  let repository: RecordingBillingRepository;
 
   beforeEach(async () => {
     tracing.reset();
-    students = new FakeStudentRepository();
-    publisher = new RecordingPublisher();
+    repository = new RecordingBillingRepository();
     const moduleRef = await Test.createTestingModule({
-      providers: [
-        BillingService,
-        { provide: getRepositoryToken(Student), useValue: students },
-        { provide: EventPublisher, useValue: publisher },
-      ],
+      providers: [BillingService, { provide: BillingRepository, useValue: repository }],
     }).compile();
     moduleRef.useLogger(false);
     service = moduleRef.get(BillingService);
   });
 
-  it('bills inside a child span of the consumer span, and publishes from within it', async () => {
+  it('bills inside a child span of the consumer span, which the billed message will be sent from', async () => {
     const consumerSpan = await inConsumerSpan(() => service.bill(registered));
 
     const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
@@ -66,30 +59,39 @@ describe('BillingService', () => {
     assert.equal(billSpan.spanContext().traceId, consumerSpan.spanContext().traceId);
     assert.equal(billSpan.parentSpanContext?.spanId, consumerSpan.spanContext().spanId);
     assert.equal(billSpan.attributes['student.fee_cents'], 120_000);
+    assert.equal((await finished(consumerSpan)).attributes['billing.duplicate'], false);
 
-    assert.deepEqual(students.updates, [{ id: registered.id, feeCents: 120_000 }]);
-    assert.equal(publisher.published.length, 1);
-    const [sent] = publisher.published;
-    assert.equal(sent.topic, STUDENT_BILLING_TOPIC);
-    assert.equal(sent.key, registered.id);
-    assert.equal(sent.activeSpanId, billSpan.spanContext().spanId, 'the producer span will be a child of `bill student`');
-    assert.equal((sent.value as { feeCents: number }).feeCents, 120_000);
+    assert.equal(repository.billed.length, 1);
+    const [{ eventId, billed, activeSpanId }] = repository.billed;
+    assert.equal(eventId, registered.eventId);
+    assert.equal(billed.id, registered.id);
+    assert.equal(billed.feeCents, 120_000);
+    assert.equal(activeSpanId, billSpan.spanContext().spanId, 'the `send student-billing` span will be a child of `bill student`');
+  });
+
+  it('acknowledges a duplicate delivery and says so on the consumer span', async () => {
+    repository.outcome = 'duplicate';
+    const consumerSpan = await inConsumerSpan(() => service.bill(registered));
+    assert.equal((await finished(consumerSpan)).attributes['billing.duplicate'], true);
+    const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
+    assert.equal(billSpan?.status.code, SpanStatusCode.UNSET);
+    assert.equal(billSpan?.attributes['student.fee_cents'], undefined);
   });
 
   for (const [what, message] of [
     ['not an object', 'hello'],
     ['a missing id', { ...registered, id: undefined }],
+    ['a missing event id', { ...registered, eventId: undefined }],
     ['a wrong type', { ...registered, createdAt: 'yesterday' }],
   ] as const) {
-    it(`rejects a message with ${what}: no update, no event, an error span`, async () => {
+    it(`rejects a message with ${what}: nothing billed, an error span`, async () => {
       await inConsumerSpan(() =>
         assert.rejects(
           () => service.bill(message),
           (error) => error instanceof InvalidEventError,
         ),
       );
-      assert.deepEqual(students.updates, []);
-      assert.deepEqual(publisher.published, []);
+      assert.deepEqual(repository.billed, []);
       const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
       assert.equal(billSpan?.status.code, SpanStatusCode.ERROR);
       assert.equal(billSpan?.events[0]?.name, 'exception');

@@ -1,41 +1,34 @@
-import {
-  EventPublisher,
-  inSpan,
-  parseEvent,
-  Student,
-  STUDENT_BILLING_TOPIC,
-  type StudentBilledEvent,
-  StudentRegisteredEvent,
-} from '@demo/common';
+import { inSpan, parseEvent, StudentRegisteredEvent } from '@demo/common';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { trace } from '@opentelemetry/api';
+import { BillingRepository } from './billing.repository.js';
 import { tuitionFeeCents } from './tuition.js';
 
 @Injectable()
 export class BillingService {
   private readonly logger = new Logger(BillingService.name);
 
-  constructor(
-    @InjectRepository(Student) private readonly students: Repository<Student>,
-    private readonly events: EventPublisher,
-  ) {}
+  constructor(private readonly billing: BillingRepository) {}
 
   /**
-   * Runs inside the `process student` consumer span (the kafkajs instrumentation makes it active),
-   * so `bill student`, its UPDATE and its `send student-billing` all belong to the trace of the POST.
+   * Runs inside the `process student` consumer span (the kafkajs instrumentation makes it active), so
+   * `bill student`, its queries and the `student-billing` message it writes all belong to the trace of
+   * the POST. Kafka delivers at least once: a second delivery of an event is acknowledged and changes
+   * nothing, and its consumer span says `billing.duplicate: true`.
    */
   bill(message: unknown): Promise<void> {
+    const consumerSpan = trace.getActiveSpan();
     return inSpan('bill student', {}, async (span) => {
-      const student = parseEvent(StudentRegisteredEvent, message);
+      const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
       span.setAttribute('student.id', student.id);
       const feeCents = tuitionFeeCents(student.createdAt);
-      const billedAt = new Date();
-      const { affected } = await this.students.update({ id: student.id }, { feeCents, billedAt });
-      if (affected === 0) throw new Error(`Student ${student.id} does not exist`);
+      const outcome = await this.billing.billOnce(eventId, { ...student, feeCents, billedAt: new Date() });
+      for (const each of [span, consumerSpan]) each?.setAttribute('billing.duplicate', outcome === 'duplicate');
+      if (outcome === 'duplicate') {
+        this.logger.log('duplicate delivery, already billed', { studentId: student.id, eventId });
+        return;
+      }
       span.setAttribute('student.fee_cents', feeCents);
-      const billed: StudentBilledEvent = { ...student, feeCents, billedAt };
-      await this.events.publish(STUDENT_BILLING_TOPIC, student.id, billed);
       this.logger.log('student billed', { studentId: student.id, feeCents });
     });
   }

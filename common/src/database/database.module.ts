@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { keepTrying } from '../resilience/keep-trying.js';
+import { OutboxMessage } from '../outbox/outbox-message.entity.js';
+import { ProcessedEvent } from '../outbox/processed-event.entity.js';
 import { Student } from '../students/student.entity.js';
 
 /**
@@ -48,7 +50,7 @@ export class DatabaseModule {
             ({
               type: 'postgres',
               url: config.getOrThrow<string>('DATABASE_URL'),
-              entities: [Student],
+              entities: [Student, OutboxMessage, ProcessedEvent],
               // The schema is changed by migrations only (api-service runs them), never synchronized.
               synchronize: false,
               manualInitialization: true,

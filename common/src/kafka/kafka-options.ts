@@ -6,6 +6,10 @@ export function kafkaClientConfig(config: ConfigService): KafkaConfig {
   return {
     clientId: config.get<string>('OTEL_SERVICE_NAME', 'nestjs-kafka-tracing'),
     brokers: config.getOrThrow<string>('KAFKA_BROKERS').split(','),
+    // kafkajs waits up to 30 s between reconnection attempts by default, so a consumer came back
+    // long after the broker did. At most 2 s apart, it is back within seconds, and a send to a
+    // broker that is down fails within ~6 s (the outbox sends it again later).
+    retry: { initialRetryTime: 300, maxRetryTime: 2_000 },
   };
 }
 
@@ -23,6 +27,11 @@ export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
         // How long a fetch waits on an idle topic (kafkajs default 5 s). A stop waits for the fetch
         // in flight, so this bounds how long SIGTERM takes; a message still arrives at once.
         maxWaitTimeInMs: 1000,
+        // After a broker restart the group waits for its members of before the restart until their
+        // session times out (kafkajs default 30 s) before it lets the restarted consumer in. 6 s is
+        // the broker's minimum; heartbeats every second keep a live member well inside it.
+        sessionTimeout: 6_000,
+        heartbeatInterval: 1_000,
       },
       // A new group starts at the beginning of the topic: a message produced before the first
       // start of a consumer is still processed.

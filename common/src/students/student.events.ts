@@ -9,6 +9,10 @@ export const STUDENT_BILLING_TOPIC = 'student-billing';
 
 /** The value of a `student` message: a student api-service has just registered. */
 export class StudentRegisteredEvent {
+  /** Unique per event (not per delivery): a consumer that sees it twice has a duplicate. */
+  @IsUUID()
+  eventId: string;
+
   @IsUUID()
   id: string;
 

@@ -8,6 +8,7 @@ import { NotificationsService } from './notifications.service.js';
 const tracing = useInMemoryTracing();
 
 const billed = {
+  eventId: '9a1f4c2e-3b5d-4e6f-8a7b-1c2d3e4f5a6b',
   id: '0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10',
   firstname: 'Ada',
   lastname: 'Lovelace',
