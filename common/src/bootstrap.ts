@@ -33,7 +33,9 @@ export function closeOnShutdownSignal(app: INestApplication, onSignal: () => voi
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     try {
+      const started = performance.now();
       await app.close();
+      logger.log(`closed in ${Math.round(performance.now() - started)} ms; flushing telemetry, then exit code 0`);
       await shutdownTracing();
       process.exit(0);
     } catch (error) {

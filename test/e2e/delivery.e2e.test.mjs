@@ -159,8 +159,11 @@ describe('billing-consumer stopped (SIGTERM) under load and started again', () =
     const count = 100;
     const load = postStudentsAtRate(count, 20, 'Shutdown');
     await sleep(2000);
+    const cleanCloses = () => serviceLogLines('billing-consumer').filter((l) => l.context === 'Shutdown' && /^closed in/.test(l.message)).length;
+    const closesBefore = cleanCloses();
     const stopped = await stop('billing-consumer');
     assert.doesNotMatch(stopped, /killed/i, 'it stopped on SIGTERM, in time');
+    assert.equal(cleanCloses(), closesBefore + 1, 'it closed cleanly (and exits 0)');
     await start('billing-consumer');
     const posted = await load;
 
