@@ -61,4 +61,4 @@ USER 1000:1000
 # --import loads the OpenTelemetry bootstrap before any application module, so that the ESM
 # loader hook can instrument kafkajs, pg and http when Nest imports them. kafkajs 2.2.4 sets a
 # negative timeout that Node 24 warns about, harmlessly (kafkajs issue 1751).
-CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--import", "@demo/common/tracing", "dist/main.js"]
+CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--max-semi-space-size=16", "--import", "@demo/common/tracing", "dist/main.js"]

@@ -10,52 +10,14 @@
 // processing joins the trace it started in. Kafka from KAFKA_BROKERS, or the native stack's config.
 
 import kafkajs from 'kafkajs';
-import { loadStackConfig } from './stack/config.mjs';
+import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
 
 const DEAD_LETTER_TOPICS = ['student.DLT', 'student-billing.DLT'];
 const USAGE = 'usage: npm run dead-letters -- [list [<topic>.DLT]] | replay <topic>.DLT <partition>:<offset>';
 
-const config = loadStackConfig();
-const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${config.ports.kafka}`).split(',');
-const jaegerUrl = process.env.JAEGER_URL ?? `http://127.0.0.1:${config.ports.jaegerUi}`;
-const kafka = new kafkajs.Kafka({ clientId: 'dead-letters', brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 2 } });
-
-/** Every message of `topic` up to its current end (never waits for new ones). */
-async function readAll(topic) {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => [partition, { low: Number(low), high: Number(high) }]));
-  await admin.disconnect();
-  const remaining = [...ends.values()].reduce((sum, { low, high }) => sum + high - low, 0);
-  if (remaining === 0) return [];
-
-  const consumer = kafka.consumer({ groupId: `dead-letters-${process.pid}-${Date.now()}` });
-  await consumer.connect();
-  const messages = [];
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${remaining} messages of ${topic} in 20 s`)), 20_000);
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          if (Number(message.offset) >= ends.get(partition).high) return;
-          messages.push({ partition, ...message });
-          if (messages.length === remaining) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages.sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
-}
-
-const headersOf = (message) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+const { brokers, jaegerUrl } = addresses();
+const kafka = kafkaClient('dead-letters', brokers);
+const readAll = (topic) => readMessages(kafka, topic);
 
 async function list(topics) {
   for (const topic of topics) {

@@ -8,6 +8,7 @@ import {
 } from '@demo/common';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { BillingEnvironment } from './billing/billing.environment.js';
 import { BillingModule } from './billing/billing.module.js';
 
 @Module({
@@ -15,7 +16,7 @@ import { BillingModule } from './billing/billing.module.js';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment),
+      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment, BillingEnvironment),
     }),
     DatabaseModule.forRoot(),
     HealthModule,

@@ -13,8 +13,17 @@ import { httpStatus, waitFor } from './readiness.mjs';
  * How a service is started, here and in the Dockerfile's CMD (a test keeps the two equal).
  * `--import` (not `--require`): the tracing bootstrap must hook ESM imports such as kafkajs.
  * kafkajs 2.2.4 sets a negative timeout that Node 24 warns about, harmlessly (kafkajs issue 1751).
+ * Under load V8 lets its young generation grow to its maximum, which on a machine with a few GB
+ * of memory made each service ~100 MB bigger at 200 requests/s, traced or not (bench/RESULTS.md);
+ * 16 MB semi-spaces keep that in check with no latency cost that the benchmark could measure.
  */
-export const NODE_ARGS = Object.freeze(['--disable-warning=TimeoutNegativeWarning', '--import', '@demo/common/tracing', 'dist/main.js']);
+export const NODE_ARGS = Object.freeze([
+  '--disable-warning=TimeoutNegativeWarning',
+  '--max-semi-space-size=16',
+  '--import',
+  '@demo/common/tracing',
+  'dist/main.js',
+]);
 
 const PORT_KEYS = {
   'api-service': ['api', 'API_PORT'],
@@ -44,7 +53,12 @@ export function serviceEnvironment(service, config) {
     case 'api-service':
       return { ...common, DATABASE_URL: databaseUrl(config) };
     case 'billing-consumer':
-      return { ...common, DATABASE_URL: databaseUrl(config), KAFKA_CONSUMER_GROUP: 'billing-consumer' };
+      return {
+        ...common,
+        DATABASE_URL: databaseUrl(config),
+        KAFKA_CONSUMER_GROUP: 'billing-consumer',
+        BILLING_DELAY_MS: process.env.BILLING_DELAY_MS ?? '0',
+      };
     case 'notifier-consumer':
       return { ...common, KAFKA_CONSUMER_GROUP: 'notifier-consumer' };
   }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  connectionProblem,
   fetchTrace,
   findMessage,
   normalizeTrace,
@@ -28,24 +29,6 @@ const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
-
-/**
- * A trace is connected when all its spans share its id, it holds all three services, and every
- * consumer span is the child of a producer span of the same topic in it.
- */
-function connectionProblem(spans) {
-  if (new Set(spans.map((s) => s.traceId)).size !== 1) return 'more than one trace id';
-  const services = [...new Set(spans.map((s) => s.service))].sort();
-  if (services.join() !== SERVICES.join()) return `services ${services.join(', ')}`;
-  for (const consumer of spans.filter((s) => s.kind === 'consumer')) {
-    const parent = spans.find((s) => s.spanId === consumer.parentId);
-    const topic = consumer.tags['messaging.destination.name'];
-    if (parent?.kind !== 'producer' || parent.tags['messaging.destination.name'] !== topic) {
-      return `${consumer.name} (${consumer.service}) is not the child of a send ${topic} span`;
-    }
-  }
-  return undefined;
-}
 
 /**
  * Waits until every student is billed and notified and every trace is whole, then asserts that each
@@ -86,7 +69,7 @@ async function assertBilledOnceNotifiedAndTraced(posted, timeoutMs = 120_000) {
   );
   await sleep(6000); // one more export interval: redelivered spans arrive after the first ones
   const traces = await Promise.all(posted.map(async ({ traceId }) => ({ traceId, spans: (await fetchTrace(traceId)).flatMap(normalizeTrace) })));
-  const broken = traces.map(({ traceId, spans }) => [traceId, connectionProblem(spans)]).filter(([, problem]) => problem);
+  const broken = traces.map(({ traceId, spans }) => [traceId, connectionProblem(spans, SERVICES)]).filter(([, problem]) => problem);
   assert.deepEqual(broken, [], 'every trace connected end to end');
   const count = (predicate) => traces.reduce((sum, { spans }) => sum + spans.filter(predicate).length, 0);
   return {

@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import kafkajs from 'kafkajs';
+import { fetchTrace as fetchJaegerTrace, normalizeTrace } from '../../scripts/lib/jaeger-traces.mjs';
 import { poll } from '../../scripts/stack/readiness.mjs';
+
+export { connectionProblem, normalizeTrace } from '../../scripts/lib/jaeger-traces.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -107,27 +110,6 @@ export function traceIdOf(response) {
 // ---------------------------------------------------------------------------------------------
 // Jaeger
 
-/** A Jaeger span with its tags as an object, its kind, service and parent span id. */
-export function normalizeTrace(trace) {
-  return trace.spans.map((span) => {
-    const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
-    const parent = span.references.find((reference) => reference.refType === 'CHILD_OF');
-    return {
-      name: span.operationName,
-      traceId: span.traceID,
-      spanId: span.spanID,
-      parentId: parent?.spanID,
-      parentTraceId: parent?.traceID,
-      service: trace.processes[span.processID].serviceName,
-      kind: tags['span.kind'] ?? 'internal',
-      start: span.startTime,
-      end: span.startTime + span.duration,
-      tags,
-      links: span.references.filter((reference) => reference.refType === 'FOLLOWS_FROM'),
-    };
-  });
-}
-
 /** The root spans of the last traces Jaeger holds for `service`. */
 export async function rootSpans(service) {
   const response = await fetch(`${env.jaegerUrl}/api/traces?service=${service}&limit=200&lookback=6h`);
@@ -136,13 +118,7 @@ export async function rootSpans(service) {
   return data.flatMap(normalizeTrace).filter((span) => span.parentId === undefined);
 }
 
-export async function fetchTrace(traceId) {
-  const response = await fetch(`${env.jaegerUrl}/api/traces/${traceId}`);
-  if (response.status === 404) return undefined;
-  assert.equal(response.status, 200, `Jaeger answered ${response.status} for trace ${traceId}`);
-  const { data } = await response.json();
-  return data;
-}
+export const fetchTrace = (traceId) => fetchJaegerTrace(env.jaegerUrl, traceId);
 
 /** Waits until Jaeger holds the trace with every span `isComplete` asks for, then returns its spans. */
 export async function waitForTrace(traceId, isComplete, timeoutMs = 30_000) {

@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { InvalidEventError, type StudentBilledEvent } from '@demo/common';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { type BillingOutcome, BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
@@ -45,7 +46,7 @@ describe('BillingService', () => {
     tracing.reset();
     repository = new RecordingBillingRepository();
     const moduleRef = await Test.createTestingModule({
-      providers: [BillingService, { provide: BillingRepository, useValue: repository }],
+      providers: [BillingService, { provide: BillingRepository, useValue: repository }, { provide: ConfigService, useValue: new ConfigService({}) }],
     }).compile();
     moduleRef.useLogger(false);
     service = moduleRef.get(BillingService);

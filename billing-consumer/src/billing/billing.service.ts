@@ -1,5 +1,7 @@
 import { inSpan, parseEvent, StudentRegisteredEvent } from '@demo/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { trace } from '@opentelemetry/api';
 import { BillingRepository } from './billing.repository.js';
 import { tuitionFeeCents } from './tuition.js';
@@ -8,7 +10,14 @@ import { tuitionFeeCents } from './tuition.js';
 export class BillingService {
   private readonly logger = new Logger(BillingService.name);
 
-  constructor(private readonly billing: BillingRepository) {}
+  private readonly delayMs: number;
+
+  constructor(
+    private readonly billing: BillingRepository,
+    config: ConfigService,
+  ) {
+    this.delayMs = config.get<number>('BILLING_DELAY_MS') ?? 0;
+  }
 
   /**
    * Runs inside the `process student` consumer span (the kafkajs instrumentation makes it active), so
@@ -21,6 +30,10 @@ export class BillingService {
     return inSpan('bill student', {}, async (span) => {
       const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
       span.setAttribute('student.id', student.id);
+      if (this.delayMs > 0) {
+        span.addEvent('slowed down by BILLING_DELAY_MS', { 'billing.delay_ms': this.delayMs });
+        await sleep(this.delayMs);
+      }
       const feeCents = tuitionFeeCents(student.createdAt);
       const outcome = await this.billing.billOnce(eventId, { ...student, feeCents, billedAt: new Date() });
       for (const each of [span, consumerSpan]) each?.setAttribute('billing.duplicate', outcome === 'duplicate');

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
 import { useInMemoryTracing } from '../testing.js';
-import { instrumentations } from './instrumentations.js';
+import { instrumentations, TIME_IN_QUEUE_ATTRIBUTE } from './instrumentations.js';
 
 const tracing = useInMemoryTracing();
 const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
@@ -60,7 +60,8 @@ describe('trace context across Kafka', () => {
     await runConfig.eachMessage!({
       topic: 'student',
       partition: 2,
-      message: { key: Buffer.from('student-1'), value: Buffer.from(String(message.value)), headers, offset: '7', timestamp: String(Date.now()), attributes: 0 },
+      // Produced 1.5 s ago: it waited that long in the topic.
+      message: { key: Buffer.from('student-1'), value: Buffer.from(String(message.value)), headers, offset: '7', timestamp: String(Date.now() - 1500), attributes: 0 },
       heartbeat: async () => {},
       pause: () => () => {},
     });
@@ -83,5 +84,7 @@ describe('trace context across Kafka', () => {
       },
       { system: 'kafka', destination: 'student', operation: 'process', group: 'billing-consumer', partition: '2' },
     );
+    const timeInQueue = Number(consumerSpan.attributes[TIME_IN_QUEUE_ATTRIBUTE]);
+    assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
   });
 });

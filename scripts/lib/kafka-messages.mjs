@@ -1,0 +1,64 @@
+// Reading messages of a topic that are already there (never waiting for new ones), for the scripts
+// that show them: `npm run peek` and `npm run dead-letters`.
+
+import kafkajs from 'kafkajs';
+import { loadStackConfig } from '../stack/config.mjs';
+
+/** Kafka and Jaeger addresses from KAFKA_BROKERS / JAEGER_URL, or the native stack's config. */
+export function addresses() {
+  const config = loadStackConfig();
+  return {
+    brokers: (process.env.KAFKA_BROKERS ?? `127.0.0.1:${config.ports.kafka}`).split(','),
+    jaegerUrl: process.env.JAEGER_URL ?? `http://127.0.0.1:${config.ports.jaegerUi}`,
+  };
+}
+
+export function kafkaClient(clientId, brokers) {
+  return new kafkajs.Kafka({ clientId, brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 2 } });
+}
+
+export const headersOf = (message) =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+
+/**
+ * The messages of `topic` up to its current end, oldest first; with `last`, only the last `last` of
+ * each partition. Each message has its partition.
+ */
+export async function readMessages(kafka, topic, { last } = {}) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const ranges = new Map(
+    offsets
+      .map(({ partition, low, high }) => [partition, { from: last ? Math.max(Number(low), Number(high) - last) : Number(low), to: Number(high) }])
+      .filter(([, { from, to }]) => to > from),
+  );
+  const remaining = [...ranges.values()].reduce((sum, { from, to }) => sum + to - from, 0);
+  if (remaining === 0) return [];
+
+  const consumer = kafka.consumer({ groupId: `reader-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  const messages = [];
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${remaining} messages of ${topic} in 20 s`)), 20_000);
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const range = ranges.get(partition);
+          if (!range || Number(message.offset) < range.from || Number(message.offset) >= range.to) return;
+          messages.push({ partition, ...message });
+          if (messages.length === remaining) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+      for (const [partition, { from }] of ranges) consumer.seek({ topic, partition, offset: String(from) });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages.sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
+}
