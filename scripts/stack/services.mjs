@@ -13,9 +13,9 @@ import { httpStatus, waitFor } from './readiness.mjs';
  * How a service is started, here and in the Dockerfile's CMD (a test keeps the two equal).
  * `--import` (not `--require`): the tracing bootstrap must hook ESM imports such as kafkajs.
  * kafkajs 2.2.4 sets a negative timeout that Node 24 warns about, harmlessly (kafkajs issue 1751).
- * Under load V8 lets its young generation grow to its maximum, which on a machine with a few GB
- * of memory made each service ~100 MB bigger at 200 requests/s, traced or not (bench/RESULTS.md);
- * 16 MB semi-spaces keep that in check with no latency cost that the benchmark could measure.
+ * Under load V8 lets its young generation grow to its maximum (sized from the machine's memory):
+ * each service was ~100 MB bigger at 200 requests/s, traced or not. 16 MB semi-spaces keep that in
+ * check, for more frequent minor GCs (README, "Benchmark", has the figures before and after).
  */
 export const NODE_ARGS = Object.freeze([
   '--disable-warning=TimeoutNegativeWarning',
