@@ -32,6 +32,7 @@ if (!process.env.API_URL) {
     BILLING_URL: `http://127.0.0.1:${config.ports.billing}`,
     NOTIFIER_URL: `http://127.0.0.1:${config.ports.notifier}`,
     JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
+    METRICS_URL: `http://127.0.0.1:${config.ports.metrics}/metrics`,
     DATABASE_URL: databaseUrl(config),
     KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
   };

@@ -481,6 +481,7 @@ test('the collector and Jaeger mount the shared otel/ configs and agree with the
     [
       [Number(dotenv.OTLP_GRPC_PORT), Number(collector.COLLECTOR_OTLP_GRPC_ENDPOINT.split(':').at(-1))],
       [Number(dotenv.OTLP_HTTP_PORT), Number(collector.COLLECTOR_OTLP_HTTP_ENDPOINT.split(':').at(-1))],
+      [Number(dotenv.METRICS_PORT), Number(collector.COLLECTOR_PROMETHEUS_ENDPOINT.split(':').at(-1))],
     ].sort(),
   );
 });

@@ -88,6 +88,7 @@ export function collectorEnvironment(config) {
     COLLECTOR_OTLP_GRPC_ENDPOINT: `127.0.0.1:${ports.otlpGrpc}`,
     COLLECTOR_OTLP_HTTP_ENDPOINT: `127.0.0.1:${ports.otlpHttp}`,
     COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${ports.collectorHealth}`,
+    COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
   };
 }
@@ -114,6 +115,7 @@ export const collector = {
     { port: config.ports.otlpGrpc, envVar: 'OTLP_GRPC_PORT' },
     { port: config.ports.otlpHttp, envVar: 'OTLP_HTTP_PORT' },
     { port: config.ports.collectorHealth },
+    { port: config.ports.metrics, envVar: 'METRICS_PORT' },
   ],
   // The config path identifies it (not the binary path, which moves with STACK_CACHE_DIR).
   processSignature: (config) => ({ argv: ['otelcol', `--config ${collectorPaths(config).config}`] }),

@@ -19,6 +19,8 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const env = {
   apiUrl: process.env.API_URL ?? 'http://127.0.0.1:3000',
   jaegerUrl: process.env.JAEGER_URL ?? 'http://127.0.0.1:16686',
+  /** The collector's span metrics, in the Prometheus text format. */
+  metricsUrl: process.env.METRICS_URL ?? 'http://127.0.0.1:8889/metrics',
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://students:students@127.0.0.1:5432/students',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   /** Prints a service's log, `{service}` standing for its name; compose: `docker compose logs --no-log-prefix {service}`. */

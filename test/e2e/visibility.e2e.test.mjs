@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { env, postStudent, query, run, start, stop, traceIdOf, waitForTrace } from './support.mjs';
+import { env, postStudent, query, run, sleep, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const TIME_IN_QUEUE = 'app.messaging.time_in_queue_ms';
 
@@ -52,6 +52,45 @@ describe('time in queue', () => {
       await stop('billing-consumer');
       await start('billing-consumer');
     }
+  });
+});
+
+/** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
+async function spanCalls() {
+  const text = await (await fetch(env.metricsUrl)).text();
+  const calls = {};
+  for (const [, labels, value] of text.matchAll(/^traces_span_metrics_calls_total\{(.*)\} (\S+)$/gm)) {
+    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
+    const key = `${label('service_name')} ${label('span_name')} ${label('span_kind')}`;
+    calls[key] = (calls[key] ?? 0) + Number(value);
+  }
+  return calls;
+}
+
+describe('RED metrics from the spans', () => {
+  it('count the calls of each service, at the collector, as many as the students posted', async () => {
+    const spans = [
+      'api-service POST /api/v1/students SPAN_KIND_SERVER',
+      'billing-consumer process student SPAN_KIND_CONSUMER',
+      'notifier-consumer process student-billing SPAN_KIND_CONSUMER',
+    ];
+    // Spans reach the metrics up to ~10 s late (the SDK's batch, then the connector's 5 s flush):
+    // count from a moment when earlier requests are all in.
+    let previous = await spanCalls();
+    const before = await waitFor('the span metrics to settle', async () => {
+      await sleep(6000);
+      const calls = await spanCalls();
+      const settled = JSON.stringify(calls) === JSON.stringify(previous);
+      previous = calls;
+      return settled ? calls : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 0 });
+    const students = await Promise.all(['Metric1', 'Metric2', 'Metric3'].map(registerStudent));
+    await Promise.all(students.map(({ traceId }) => waitForTrace(traceId, isNotified)));
+    const after = await waitFor('the span metrics to count the three students', async () => {
+      const calls = await spanCalls();
+      return spans.every((span) => (calls[span] ?? 0) - (before[span] ?? 0) >= 3) ? calls : undefined;
+    });
+    for (const span of spans) assert.equal(after[span] - (before[span] ?? 0), 3, span);
   });
 });
 
