@@ -6,6 +6,8 @@
 # NODE_VERSION has no default on purpose: .env is the one list of versions (compose passes it).
 # Stages: base (runtime + manifests) -> build (all dependencies, tsc) and prod-deps (production
 # dependencies only) -> runtime (prod-deps + compiled JavaScript, run as the `node` user).
+# The `tools` stage is not a service: the scripts (peek, dead-letters, load) for compose's
+# `tools` and `load` profiles (`--target tools`, no SERVICE). runtime stays last: the default target.
 
 ARG NODE_VERSION
 
@@ -42,6 +44,17 @@ ARG SERVICE
 # node_modules/@demo/common -> ../../common) and common's own dependencies.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --workspace "${SERVICE}" --include-workspace-root=false --no-audit --no-fund
+
+# ---------------------------------------------------------------------------------------------
+FROM base AS tools
+ENV NODE_ENV=production
+# The scripts need kafkajs only, pinned by the lockfile as a dependency of the common workspace.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --workspace common --include-workspace-root=false --no-audit --no-fund
+COPY scripts/ scripts/
+USER 1000:1000
+# `docker compose run --rm tools peek -- student` runs `npm run peek -- student`.
+ENTRYPOINT ["npm", "run", "--silent"]
 
 # ---------------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-slim AS runtime

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Native mirror of the docker compose demo, as plain processes on 127.0.0.1: PostgreSQL, Kafka
-// (KRaft), Jaeger v2, the OpenTelemetry Collector, then the three services.
+// (KRaft), Jaeger v2, the OpenTelemetry Collector, Prometheus, then the three services.
 //
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
@@ -21,6 +21,7 @@ import { ensureJaegerBinary, jaeger, jaegerUrl } from './stack/jaeger.mjs';
 import { ensureKafkaJars, kafka } from './stack/kafka.mjs';
 import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
 import { postgres } from './stack/postgres.mjs';
+import { ensurePrometheusBinary, prometheus } from './stack/prometheus.mjs';
 import { checkPrerequisites } from './stack/prerequisites.mjs';
 import { isAlive, logFile, memoryMb, processMatches, readPid, removePid, runningPid, stopProcess } from './stack/processes.mjs';
 import { assertPortsFree } from './stack/readiness.mjs';
@@ -33,7 +34,7 @@ export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';
 
 /** Start order of the infrastructure; `down` stops it in reverse, after the services. */
-const INFRASTRUCTURE = [postgres, kafka, jaeger, collector];
+const INFRASTRUCTURE = [postgres, kafka, jaeger, collector, prometheus];
 const COMPONENTS = [...INFRASTRUCTURE, ...services];
 
 /** How many components `up` got to; after a failure, says whether `down` has anything to stop. */
@@ -87,8 +88,9 @@ async function inParallel(lanes) {
 }
 
 /**
- * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go builds run.
- * Jaeger starts before the collector, which exports to it.
+ * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go builds run
+ * (one after the other: they would only slow each other down). Jaeger starts before the collector,
+ * which exports to it, and Prometheus last: it scrapes the collector.
  */
 async function startInfrastructure(config) {
   await inParallel([
@@ -100,8 +102,10 @@ async function startInfrastructure(config) {
     async () => {
       await ensureJaegerBinary(config);
       await ensureCollectorBinary(config);
+      await ensurePrometheusBinary(config);
       await bringUp(jaeger, config);
       await bringUp(collector, config);
+      await bringUp(prometheus, config);
     },
   ]);
 }

@@ -31,7 +31,12 @@ const PINNED_IMAGES = {
   'otel/opentelemetry-collector-contrib': { key: 'OTELCOL_VERSION', parts: 3 },
   'jaegertracing/jaeger': { key: 'JAEGER_VERSION', parts: 3 },
   node: { key: 'NODE_VERSION', parts: 3 },
+  'prom/prometheus': { key: 'PROMETHEUS_VERSION', parts: 3 },
+  'ghcr.io/kafbat/kafka-ui': { key: 'KAFKA_UI_VERSION', parts: 3 },
 };
+
+/** Services that only start when their profile is asked for, and the profile. */
+const PROFILE_SERVICES = { 'kafka-ui': 'tools', tools: 'tools', load: 'load' };
 
 /**
  * Services whose image cannot run any health probe (no shell, no HTTP client), each mapped to the
@@ -116,6 +121,11 @@ function isOneShot(name, services) {
       dep === name && condition === 'service_completed_successfully'));
 }
 
+/** A container of a profile that runs a command to its end (`docker compose run`), then exits. */
+function isOnDemand(service) {
+  return (service.profiles ?? []).length > 0 && service.restart === 'no';
+}
+
 function hasHealthcheck(service) {
   const check = service.healthcheck;
   if (!check || check.disable === true) return false;
@@ -184,13 +194,18 @@ const loaded = () => {
 // ---------------------------------------------------------------------------------------------
 // The compose file itself
 
-test('docker-compose.yml parses as YAML and defines the demo services', () => {
+test('docker-compose.yml parses as YAML and defines the demo services, and the optional ones in profiles', () => {
   loaded();
   assert.equal(typeof raw, 'object');
+  const inProfiles = Object.entries(services).filter(([, service]) => service.profiles);
   assert.deepEqual(
-    Object.keys(services).sort(),
+    Object.keys(services).filter((name) => !services[name].profiles).sort(),
     ['api-service', 'billing-consumer', 'jaeger', 'kafka', 'kafka-init', 'notifier-consumer',
-      'otel-collector', 'otel-collector-healthcheck', 'postgres'],
+      'otel-collector', 'otel-collector-healthcheck', 'postgres', 'prometheus'],
+  );
+  assert.deepEqual(
+    Object.fromEntries(inProfiles.map(([name, service]) => [name, service.profiles.join(',')])),
+    PROFILE_SERVICES,
   );
 });
 
@@ -252,7 +267,9 @@ test('every image is pinned to the exact version listed in .env', () => {
     );
     const version = dotenv[pin.key];
     assert.match(version, new RegExp(`^\\d+(\\.\\d+){${pin.parts - 1}}$`), `${pin.key}=${version} is not an exact version`);
-    assert.ok(tag === version || tag.startsWith(`${version}-`), `${name}: tag ${tag} is not ${pin.key}=${version}`);
+    // Some projects tag their images v1.2.3.
+    const bare = tag.replace(/^v(?=\d)/, '');
+    assert.ok(bare === version || bare.startsWith(`${version}-`), `${name}: tag ${tag} is not ${pin.key}=${version}`);
     assert.doesNotMatch(tag, /latest|stable|edge|nightly/);
   }
 });
@@ -274,7 +291,7 @@ test('the three services are built from the one root Dockerfile with NODE_VERSIO
 test('every long-running container has a healthcheck', () => {
   loaded();
   for (const [name, service] of Object.entries(services)) {
-    if (isOneShot(name, services)) continue;
+    if (isOneShot(name, services) || isOnDemand(service)) continue;
     if (Object.hasOwn(PROBED_FROM_OUTSIDE, name)) {
       assert.ok(!hasHealthcheck(service), `${name}: has a healthcheck after all: drop the outside probe`);
       continue;
@@ -335,10 +352,10 @@ test('the services start only when what they use is ready', () => {
   }
 });
 
-test('long-running containers restart unless stopped; the one-shot does not', () => {
+test('long-running containers restart unless stopped; the one-shot and on-demand ones do not', () => {
   loaded();
   for (const [name, service] of Object.entries(services)) {
-    const expected = isOneShot(name, services) ? 'no' : 'unless-stopped';
+    const expected = isOneShot(name, services) || isOnDemand(service) ? 'no' : 'unless-stopped';
     assert.equal(service.restart, expected, `${name}: restart`);
   }
   assert.ok(isOneShot('kafka-init', services));
@@ -486,6 +503,67 @@ test('the collector and Jaeger mount the shared otel/ configs and agree with the
   );
 });
 
+test('prometheus scrapes the collector\'s span metrics and Jaeger\'s Monitor tab queries it', () => {
+  loaded();
+  const collector = envDefaults('otel/collector.yaml');
+  const jaeger = envDefaults('otel/jaeger.yaml');
+  const [mount] = services.prometheus.volumes.map((v) => String(v).split(':'));
+  assert.equal(path.normalize(mount[0]), 'otel/prometheus.yml');
+  assert.ok(services.prometheus.command.includes(`--config.file=${mount[1]}`), 'runs with the mounted config');
+
+  const scrape = parseYaml(read('otel/prometheus.yml'));
+  const targets = scrape.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+  const metricsPort = collector.COLLECTOR_PROMETHEUS_ENDPOINT.split(':').at(-1);
+  assert.deepEqual(targets, [`otel-collector:${metricsPort}`], 'the collector\'s prometheus exporter');
+
+  const [published] = services.prometheus.ports.map(publishedPort);
+  assert.equal(published.host, Number(dotenv.PROMETHEUS_PORT));
+  assert.equal(jaeger.PROMETHEUS_URL, `http://prometheus:${published.container}`, 'Jaeger\'s metric backend');
+  const jaegerConfig = parseYaml(read('otel/jaeger.yaml'));
+  const backend = jaegerConfig.extensions.jaeger_query.storage.metrics;
+  assert.ok(jaegerConfig.extensions.jaeger_storage.metric_backends[backend].prometheus, 'a prometheus metric backend');
+});
+
+test('the tail sampling override runs the collector with collector.yaml and the overlay', () => {
+  const override = parseYaml(read('otel/tail-sampling.compose.yml'));
+  assert.deepEqual(Object.keys(override.services), ['otel-collector'], 'it changes the collector only');
+  const [overlay] = override.services['otel-collector'].volumes.map((v) => String(v).split(':'));
+  assert.equal(path.normalize(overlay[0]), 'otel/collector-tail-sampling.yaml');
+  assert.ok(existsSync(path.join(ROOT, overlay[0])));
+  loaded();
+  const [base] = services['otel-collector'].volumes.map((v) => String(v).split(':'));
+  assert.deepEqual(override.services['otel-collector'].command, ['--config', base[1], '--config', overlay[1]]);
+  // The knobs it passes through default to the overlay's own defaults.
+  const defaults = envDefaults('otel/collector-tail-sampling.yaml');
+  const passed = interpolateDeep(environmentOf(override.services['otel-collector']), {});
+  assert.deepEqual(passed, defaults);
+  const linter = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] });
+  const [result] = linter.lintFiles([path.join(ROOT, 'otel/tail-sampling.compose.yml')], false);
+  assert.deepEqual(result.messages.map((m) => `${m.line}:${m.column} ${m.rule}: ${m.message}`), []);
+});
+
+test('the tools and load profiles run npm scripts of the tools image against the compose services', () => {
+  loaded();
+  const scripts = JSON.parse(read('package.json')).scripts;
+  const toolsStage = dockerfile.find((i) => i.keyword === 'FROM' && / AS tools$/i.test(i.args));
+  assert.ok(toolsStage, 'the Dockerfile has a tools stage');
+  const entrypoint = dockerfile.find((i) => i.stage === toolsStage.stage && i.keyword === 'ENTRYPOINT');
+  assert.deepEqual(JSON.parse(entrypoint.args), ['npm', 'run', '--silent']);
+  const internal = listenerAddresses(environmentOf(services.kafka).KAFKA_ADVERTISED_LISTENERS).INTERNAL;
+  for (const name of ['tools', 'load']) {
+    const service = services[name];
+    assert.equal(service.build.target, 'tools', `${name}: the tools image`);
+    assert.ok(scripts[service.command[0]], `${name}: npm script ${service.command[0]} exists`);
+    const env = environmentOf(service);
+    assert.equal(env.KAFKA_BROKERS, `${internal.host}:${internal.port}`);
+    assert.equal(env.API_URL, `http://api-service:${environmentOf(services['api-service']).PORT}`);
+    assert.equal(env.JAEGER_URL, `http://localhost:${dotenv.JAEGER_UI_PORT}`, 'links for the browser on the host');
+  }
+  assert.deepEqual(services.load.command.slice(1), ['--', '--rate', dotenv.LOAD_RATE, '--duration', dotenv.LOAD_DURATION]);
+  assert.equal(environmentOf(services['kafka-ui']).KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS, `${internal.host}:${internal.port}`);
+  assert.equal(environmentOf(services['kafka-ui']).KAFKA_CLUSTERS_0_READONLY, 'true', 'browse only');
+});
+
 test('postgres keeps its data in a named volume and is probed with pg_isready', () => {
   loaded();
   const [volume] = raw.services.postgres.volumes;
@@ -520,8 +598,10 @@ test('Dockerfile: the final image has production dependencies, both dist folders
   assert.ok(copies.some((c) => /^--from=build\s+\/app\/common\/dist\s/.test(c)), 'common/dist');
   assert.ok(copies.some((c) => /^--from=build\s+\/app\/\$\{SERVICE\}\/dist\s/.test(c)), 'the service\'s dist');
 
-  const prodInstall = dockerfile.filter((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /--omit=dev/.test(i.args));
-  assert.equal(prodInstall.length, 1, 'one production install');
+  const prodDepsStage = dockerfile.find((i) => i.keyword === 'FROM' && / AS prod-deps$/i.test(i.args)).stage;
+  const prodInstall = dockerfile.filter((i) => i.stage === prodDepsStage && i.keyword === 'RUN' && /npm ci\b/.test(i.args));
+  assert.equal(prodInstall.length, 1, 'one install in prod-deps');
+  assert.match(prodInstall[0].args, /--omit=dev/);
   assert.match(prodInstall[0].args, /--workspace "?\$\{SERVICE\}"?/);
 
   const cmd = inFinal.filter((i) => i.keyword === 'CMD');
@@ -551,7 +631,7 @@ test('.dockerignore lets in only the manifests and sources', () => {
   const allowed = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/\/$/, ''));
   assert.deepEqual(
     allowed.sort(),
-    ['api-service', 'billing-consumer', 'common', 'notifier-consumer', 'package-lock.json', 'package.json', 'tsconfig.base.json'],
+    ['api-service', 'billing-consumer', 'common', 'notifier-consumer', 'package-lock.json', 'package.json', 'scripts', 'tsconfig.base.json'],
   );
   for (const excluded of ['**/node_modules', '**/dist', '**/*.tsbuildinfo']) {
     assert.ok(patterns.includes(excluded), `${excluded} stays out of the context`);

@@ -4,12 +4,15 @@
 import kafkajs from 'kafkajs';
 import { loadStackConfig } from '../stack/config.mjs';
 
-/** Kafka and Jaeger addresses from KAFKA_BROKERS / JAEGER_URL, or the native stack's config. */
+/**
+ * Kafka and Jaeger addresses from KAFKA_BROKERS / JAEGER_URL, or else the native stack's .env (a
+ * container of compose's `tools` profile sets both and has no .env).
+ */
 export function addresses() {
-  const config = loadStackConfig();
+  const ports = () => loadStackConfig().ports;
   return {
-    brokers: (process.env.KAFKA_BROKERS ?? `127.0.0.1:${config.ports.kafka}`).split(','),
-    jaegerUrl: process.env.JAEGER_URL ?? `http://127.0.0.1:${config.ports.jaegerUi}`,
+    brokers: (process.env.KAFKA_BROKERS ?? `127.0.0.1:${ports().kafka}`).split(','),
+    jaegerUrl: process.env.JAEGER_URL ?? `http://127.0.0.1:${ports().jaegerUi}`,
   };
 }
 

@@ -23,7 +23,15 @@ function collectorPaths(config) {
     work: path.join(home, `work-${process.pid}`),
     manifest,
     config: path.join(config.paths.otelDir, 'collector.yaml'),
+    tailSampling: path.join(config.paths.otelDir, 'collector-tail-sampling.yaml'),
   };
+}
+
+/** `--config` arguments: collector.yaml, then the tail sampling overlay when TAIL_SAMPLING=on. */
+function configArguments(config) {
+  const paths = collectorPaths(config);
+  const files = config.tailSampling ? [paths.config, paths.tailSampling] : [paths.config];
+  return files.flatMap((file) => ['--config', file]);
 }
 
 export function collectorBinaryPresent(config) {
@@ -96,7 +104,7 @@ export function collectorEnvironment(config) {
 /** `otelcol validate`: a broken collector.yaml fails here with the collector's own message. */
 async function validateConfig(config) {
   const paths = collectorPaths(config);
-  await runCommand('collector', paths.binary, ['validate', '--config', paths.config], {
+  await runCommand('collector', paths.binary, ['validate', ...configArguments(config)], {
     cwd: config.paths.root,
     env: { ...process.env, ...collectorEnvironment(config) },
     log: logFile(config, 'collector'),
@@ -110,7 +118,8 @@ function healthUrl(config) {
 export const collector = {
   name: 'collector',
   describe: (config) =>
-    `OTLP http://127.0.0.1:${config.ports.otlpHttp} (gRPC 127.0.0.1:${config.ports.otlpGrpc}), health ${healthUrl(config)}`,
+    `OTLP http://127.0.0.1:${config.ports.otlpHttp} (gRPC 127.0.0.1:${config.ports.otlpGrpc}), health ${healthUrl(config)}, ` +
+    `span metrics http://127.0.0.1:${config.ports.metrics}/metrics${config.tailSampling ? ', TAIL SAMPLING on' : ''}`,
   ports: (config) => [
     { port: config.ports.otlpGrpc, envVar: 'OTLP_GRPC_PORT' },
     { port: config.ports.otlpHttp, envVar: 'OTLP_HTTP_PORT' },
@@ -123,10 +132,9 @@ export const collector = {
 
   async start(config) {
     await validateConfig(config);
-    const paths = collectorPaths(config);
     return startDaemon(config, 'collector', {
-      command: paths.binary,
-      args: ['--config', paths.config],
+      command: collectorPaths(config).binary,
+      args: configArguments(config),
       cwd: config.paths.root,
       env: { ...process.env, ...collectorEnvironment(config) },
     });

@@ -51,6 +51,7 @@ const REQUIRED_KEYS = [
   'KAFKA_VERSION',
   'OTELCOL_VERSION',
   'JAEGER_GO_MODULE_VERSION',
+  'PROMETHEUS_GO_MODULE_VERSION',
   'POSTGRES_VERSION',
   'POSTGRES_USER',
   'POSTGRES_PASSWORD',
@@ -61,6 +62,7 @@ const REQUIRED_KEYS = [
   'OTLP_HTTP_PORT',
   'JAEGER_UI_PORT',
   'METRICS_PORT',
+  'PROMETHEUS_PORT',
   'API_PORT',
   'BILLING_PORT',
   'NOTIFIER_PORT',
@@ -87,6 +89,12 @@ function unquote(value) {
   if (quoted) return quoted[2];
   // An unquoted value may carry a trailing comment: `KEY=value # note`.
   return value.replace(/\s+#.*$/, '');
+}
+
+/** An on/off switch from the environment; unset is off. */
+function parseSwitch(key, value = 'off') {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new Error(`${key}=${value}: use on or off`);
 }
 
 function parsePort(key, value) {
@@ -120,6 +128,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       kafka: get('KAFKA_VERSION'),
       otelcol: get('OTELCOL_VERSION'),
       jaegerGoModule: get('JAEGER_GO_MODULE_VERSION'),
+      prometheusGoModule: get('PROMETHEUS_GO_MODULE_VERSION'),
       postgres: get('POSTGRES_VERSION'),
     },
     postgres: {
@@ -134,6 +143,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       otlpHttp: parsePort('OTLP_HTTP_PORT', get('OTLP_HTTP_PORT')),
       jaegerUi: parsePort('JAEGER_UI_PORT', get('JAEGER_UI_PORT')),
       metrics: parsePort('METRICS_PORT', get('METRICS_PORT')),
+      prometheus: parsePort('PROMETHEUS_PORT', get('PROMETHEUS_PORT')),
       api: parsePort('API_PORT', get('API_PORT')),
       billing: parsePort('BILLING_PORT', get('BILLING_PORT')),
       notifier: parsePort('NOTIFIER_PORT', get('NOTIFIER_PORT')),
@@ -144,6 +154,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
         }),
       ),
     },
+    // The collector adds otel/collector-tail-sampling.yaml to its configuration.
+    tailSampling: parseSwitch('TAIL_SAMPLING', env.TAIL_SAMPLING),
     paths: {
       root: REPO_ROOT,
       cacheDir,

@@ -5,6 +5,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from '
 import path from 'node:path';
 import { step } from './output.mjs';
 import { captureCommand, logFile, runCommand, startDaemon } from './processes.mjs';
+import { prometheusUrl } from './prometheus.mjs';
 import { httpJson, httpStatus, waitFor } from './readiness.mjs';
 
 const MODULE = 'github.com/jaegertracing/jaeger';
@@ -66,7 +67,7 @@ export async function ensureJaegerBinary(config) {
   rmSync(paths.source, { recursive: true, force: true });
 }
 
-/** The endpoints of otel/jaeger.yaml, on 127.0.0.1 and out of the collector's way. */
+/** The endpoints of otel/jaeger.yaml, on 127.0.0.1 and out of the collector's way, and Prometheus. */
 export function jaegerEnvironment(config) {
   const { ports } = config;
   return {
@@ -75,6 +76,7 @@ export function jaegerEnvironment(config) {
     JAEGER_QUERY_ENDPOINT: `127.0.0.1:${ports.jaegerUi}`,
     JAEGER_QUERY_GRPC_ENDPOINT: `127.0.0.1:${ports.jaegerQueryGrpc}`,
     JAEGER_HEALTH_ENDPOINT: `127.0.0.1:${ports.jaegerHealth}`,
+    PROMETHEUS_URL: prometheusUrl(config),
   };
 }
 

@@ -8,6 +8,7 @@ import { collectorBinaryPresent } from './collector.mjs';
 import { jaegerBinaryPresent } from './jaeger.mjs';
 import { kafkaJarsPresent } from './kafka.mjs';
 import { findPostgresBinaries } from './postgres.mjs';
+import { prometheusBinaryPresent } from './prometheus.mjs';
 
 const MINIMUM_NODE_MAJOR = 24;
 
@@ -55,9 +56,9 @@ export function checkPrerequisites(config) {
     kafkaJarsPresent(config)
       ? undefined
       : checkCommand('mvn', 'downloads the Kafka jars once', '`apt-get install -y maven`'),
-    collectorBinaryPresent(config) && jaegerBinaryPresent(config)
+    collectorBinaryPresent(config) && jaegerBinaryPresent(config) && prometheusBinaryPresent(config)
       ? undefined
-      : checkCommand('go', 'builds the collector and Jaeger once',
+      : checkCommand('go', 'builds the collector, Jaeger and Prometheus once',
         'Go 1.25 or newer: `apt-get install -y golang` where the distribution ships it (Debian 12 has 1.19: too old), ' +
         'otherwise the tarball from https://go.dev/dl/'),
     checkPostgres(config),

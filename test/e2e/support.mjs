@@ -39,6 +39,13 @@ export const env = {
   stopCommand: process.env.STOP_COMMAND ?? 'node scripts/stack.mjs stop {components}',
   startCommand: process.env.START_COMMAND ?? 'node scripts/stack.mjs start {components}',
   startNoWaitCommand: process.env.START_NO_WAIT_COMMAND ?? 'node scripts/stack.mjs start --no-wait {components}',
+  /**
+   * Starts the collector with the tail sampling overlay (TAIL_SAMPLING_* variables are set by the
+   * test); compose: `docker compose -f docker-compose.yml -f otel/tail-sampling.compose.yml up -d
+   * --no-deps {components}`. COLLECTOR_COMPONENT is the collector's name: `otel-collector` in compose.
+   */
+  tailSamplingStartCommand: process.env.TAIL_SAMPLING_START_COMMAND ?? 'TAIL_SAMPLING=on node scripts/stack.mjs start {components}',
+  collector: process.env.COLLECTOR_COMPONENT ?? 'collector',
 };
 
 /** Polls `probe` until it returns something truthy; fails naming `what` after `timeoutMs`. */
@@ -62,6 +69,7 @@ const withComponents = (command, components) => command.replaceAll('{components}
 export const stop = (...components) => runInBackground(withComponents(env.stopCommand, components));
 export const start = (...components) => runInBackground(withComponents(env.startCommand, components));
 export const startNoWait = (...components) => runInBackground(withComponents(env.startNoWaitCommand, components));
+export const startWithTailSampling = (...components) => runInBackground(withComponents(env.tailSamplingStartCommand, components));
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -269,4 +277,16 @@ export function collectorLogRecords() {
       traceId: /^Trace ID: (\S*)$/m.exec(block)?.[1],
       spanId: /^Span ID: (\S*)$/m.exec(block)?.[1],
     }));
+}
+
+/** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
+export async function spanCalls() {
+  const text = await (await fetch(env.metricsUrl)).text();
+  const calls = {};
+  for (const [, labels, value] of text.matchAll(/^traces_span_metrics_calls_total\{(.*)\} (\S+)$/gm)) {
+    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
+    const key = `${label('service_name')} ${label('span_name')} ${label('span_kind')}`;
+    calls[key] = (calls[key] ?? 0) + Number(value);
+  }
+  return calls;
 }

@@ -4,9 +4,14 @@
  * scripts/e2e.mjs runs it after the trace tests.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { env, postStudent, query, run, sleep, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
+import { env, postStudent, query, run, sleep, spanCalls, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const TIME_IN_QUEUE = 'app.messaging.time_in_queue_ms';
 
 async function registerStudent(firstname) {
@@ -25,6 +30,26 @@ describe('npm run peek', () => {
     const output = run('node --disable-warning=TimeoutNegativeWarning scripts/peek.mjs student --count 3');
     assert.match(output, new RegExp(`key ${id}`), output);
     assert.match(output, new RegExp(`traceparent: 00-${traceId}-[0-9a-f]{16}-01 +${env.jaegerUrl}/trace/${traceId}`), output);
+  });
+
+  it('runs as in the compose tools image: `npm run --silent peek`, addresses from the environment, no .env', async () => {
+    const { traceId } = await registerStudent('Tools');
+    await waitForTrace(traceId, isNotified);
+    // The image's layout: package.json, scripts/ and node_modules, nothing else (.dockerignore).
+    const image = mkdtempSync(path.join(tmpdir(), 'tools-image-'));
+    try {
+      cpSync(path.join(ROOT, 'package.json'), path.join(image, 'package.json'));
+      cpSync(path.join(ROOT, 'scripts'), path.join(image, 'scripts'), { recursive: true });
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(image, 'node_modules'));
+      const output = execFileSync('npm', ['run', '--silent', 'peek', '--', 'student', '--count', '3'], {
+        cwd: image,
+        encoding: 'utf8',
+        env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(','), JAEGER_URL: 'http://localhost:16686' },
+      });
+      assert.match(output, new RegExp(`traceparent: 00-${traceId}-[0-9a-f]{16}-01 +http://localhost:16686/trace/${traceId}`), output);
+    } finally {
+      rmSync(image, { recursive: true, force: true });
+    }
   });
 
   it('answers a bad call with its usage', () => {
@@ -55,18 +80,6 @@ describe('time in queue', () => {
   });
 });
 
-/** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
-async function spanCalls() {
-  const text = await (await fetch(env.metricsUrl)).text();
-  const calls = {};
-  for (const [, labels, value] of text.matchAll(/^traces_span_metrics_calls_total\{(.*)\} (\S+)$/gm)) {
-    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
-    const key = `${label('service_name')} ${label('span_name')} ${label('span_kind')}`;
-    calls[key] = (calls[key] ?? 0) + Number(value);
-  }
-  return calls;
-}
-
 describe('RED metrics from the spans', () => {
   it('count the calls of each service, at the collector, as many as the students posted', async () => {
     const spans = [
@@ -91,6 +104,23 @@ describe('RED metrics from the spans', () => {
       return spans.every((span) => (calls[span] ?? 0) - (before[span] ?? 0) >= 3) ? calls : undefined;
     });
     for (const span of spans) assert.equal(after[span] - (before[span] ?? 0), 3, span);
+  });
+
+  it('reach Jaeger\'s Monitor tab through Prometheus: a call rate for each service', async () => {
+    // What the Monitor tab asks: Jaeger turns it into PromQL for its metric backend (Prometheus),
+    // which scrapes the collector. Entry spans: the server span, the consumer spans.
+    const entries = { 'api-service': 'server', 'billing-consumer': 'consumer', 'notifier-consumer': 'consumer' };
+    for (const [service, spanKind] of Object.entries(entries)) {
+      const rates = await waitFor(`Jaeger's Monitor API to show calls of ${service} (${env.jaegerUrl}/monitor)`, async () => {
+        const params = new URLSearchParams({ service, spanKind, endTs: String(Date.now()), lookback: '300000', step: '5000', ratePer: '60000' });
+        const response = await fetch(`${env.jaegerUrl}/api/metrics/calls?${params}`);
+        if (!response.ok) throw new Error(`Jaeger answered ${response.status}: ${await response.text()}`);
+        const { metrics } = await response.json();
+        const values = metrics.flatMap((metric) => metric.metricPoints.map((point) => Number(point.gaugeValue.doubleValue)));
+        return values.some((value) => value > 0) ? values : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 2000 });
+      assert.ok(Math.max(...rates) > 0, `${service}: ${rates}`);
+    }
   });
 });
 
