@@ -290,3 +290,18 @@ export async function spanCalls() {
   }
   return calls;
 }
+
+/**
+ * The span call counters once earlier requests are all in: spans reach the metrics up to ~10 s
+ * late (the SDK's batch, then the connector's 5 s flush), so two reads 6 s apart must agree.
+ */
+export async function settledSpanCalls() {
+  let previous = await spanCalls();
+  return waitFor('the span metrics to settle', async () => {
+    await sleep(6000);
+    const calls = await spanCalls();
+    const settled = JSON.stringify(calls) === JSON.stringify(previous);
+    previous = calls;
+    return settled ? calls : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 0 });
+}

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { env, postStudent, query, run, sleep, spanCalls, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
+import { env, postStudent, query, run, settledSpanCalls, spanCalls, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const TIME_IN_QUEUE = 'app.messaging.time_in_queue_ms';
@@ -87,16 +87,7 @@ describe('RED metrics from the spans', () => {
       'billing-consumer process student SPAN_KIND_CONSUMER',
       'notifier-consumer process student-billing SPAN_KIND_CONSUMER',
     ];
-    // Spans reach the metrics up to ~10 s late (the SDK's batch, then the connector's 5 s flush):
-    // count from a moment when earlier requests are all in.
-    let previous = await spanCalls();
-    const before = await waitFor('the span metrics to settle', async () => {
-      await sleep(6000);
-      const calls = await spanCalls();
-      const settled = JSON.stringify(calls) === JSON.stringify(previous);
-      previous = calls;
-      return settled ? calls : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 0 });
+    const before = await settledSpanCalls();
     const students = await Promise.all(['Metric1', 'Metric2', 'Metric3'].map(registerStudent));
     await Promise.all(students.map(({ traceId }) => waitForTrace(traceId, isNotified)));
     const after = await waitFor('the span metrics to count the three students', async () => {
