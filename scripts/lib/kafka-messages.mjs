@@ -9,7 +9,8 @@ import { loadStackConfig } from '../stack/config.mjs';
  * container of compose's `tools` profile sets both and has no .env).
  */
 export function addresses() {
-  const ports = () => loadStackConfig().ports;
+  let config;
+  const ports = () => (config ??= loadStackConfig()).ports;
   return {
     brokers: (process.env.KAFKA_BROKERS ?? `127.0.0.1:${ports().kafka}`).split(','),
     jaegerUrl: process.env.JAEGER_URL ?? `http://127.0.0.1:${ports().jaegerUi}`,

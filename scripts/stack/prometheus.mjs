@@ -72,6 +72,7 @@ function writeNativeConfig(config) {
 /** Jaeger's metric backend (PROMETHEUS_URL in otel/jaeger.yaml). */
 export const prometheusUrl = (config) => `http://127.0.0.1:${config.ports.prometheus}`;
 const readyUrl = (config) => `${prometheusUrl(config)}/-/ready`;
+const isReady = async (config) => (await httpStatus(readyUrl(config))) === 200;
 
 export const prometheus = {
   name: 'prometheus',
@@ -97,10 +98,10 @@ export const prometheus = {
   },
 
   async waitReady(config, pid) {
-    await waitFor('prometheus', `${readyUrl(config)} to answer 200`, async () => (await httpStatus(readyUrl(config))) === 200, {
+    await waitFor('prometheus', `${readyUrl(config)} to answer 200`, () => isReady(config), {
       timeoutMs: 30_000, pid, logFile: logFile(config, 'prometheus'),
     });
   },
 
-  isHealthy: async (config) => (await httpStatus(readyUrl(config))) === 200,
+  isHealthy: isReady,
 };

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { percentile } from '../../scripts/lib/load.mjs';
 import {
   connectionProblem,
   fetchTrace,
@@ -24,11 +25,6 @@ import {
 } from './support.mjs';
 
 const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
-
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 
 /**
  * Waits until every student is billed and notified and every trace is whole, then asserts that each
