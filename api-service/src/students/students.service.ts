@@ -19,7 +19,7 @@ export class StudentsService {
    * message does, whatever happens to Kafka. The outbox relay then sends it to billing-consumer.
    */
   async register(dto: CreateStudentDto): Promise<Student> {
-    const student = await this.dataSource.transaction(async (manager) => {
+    const { student, message } = await this.dataSource.transaction(async (manager) => {
       const created = manager.create(Student, { ...dto, feeCents: null, billedAt: null });
       // INSERT ... RETURNING: `insert` fills in id and createdAt.
       await manager.insert(Student, created);
@@ -29,10 +29,9 @@ export class StudentsService {
         lastname: created.lastname,
         createdAt: created.createdAt,
       };
-      await this.outbox.add(manager, STUDENT_TOPIC, created.id, event);
-      return created;
+      return { student: created, message: await this.outbox.add(manager, STUDENT_TOPIC, created.id, event) };
     });
-    this.outbox.wake();
+    this.outbox.afterCommit(message);
     this.logger.log('student registered', { studentId: student.id });
     return student;
   }

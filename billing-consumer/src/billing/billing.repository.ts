@@ -19,23 +19,23 @@ export class BillingRepository {
    * outbox. Postgres decides what is a duplicate, so it holds across restarts and replicas.
    */
   async billOnce(eventId: string, billed: Omit<StudentBilledEvent, 'eventId'>): Promise<BillingOutcome> {
-    const outcome = await this.dataSource.transaction(async (manager): Promise<BillingOutcome> => {
+    const billedMessage = await this.dataSource.transaction(async (manager) => {
       const firstTime = await manager.query(
         `INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2)
          ON CONFLICT DO NOTHING RETURNING event_id`,
         [this.config.getOrThrow<string>('KAFKA_CONSUMER_GROUP'), eventId],
       );
-      if (firstTime.length === 0) return 'duplicate';
+      if (firstTime.length === 0) return undefined;
       const { affected } = await manager.update(
         Student,
         { id: billed.id },
         { feeCents: billed.feeCents, billedAt: billed.billedAt },
       );
       if (affected === 0) throw new Error(`Student ${billed.id} does not exist`);
-      await this.outbox.add(manager, STUDENT_BILLING_TOPIC, billed.id, billed);
-      return 'billed';
+      return this.outbox.add(manager, STUDENT_BILLING_TOPIC, billed.id, billed);
     });
-    if (outcome === 'billed') this.outbox.wake();
-    return outcome;
+    if (!billedMessage) return 'duplicate';
+    this.outbox.afterCommit(billedMessage);
+    return 'billed';
   }
 }
