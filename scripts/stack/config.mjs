@@ -12,11 +12,13 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /**
  * The Kafka topics of the demo, created before the services start: each topic and its dead-letter
  * topic (`.DLT`), where a consumer puts the messages it cannot process. docker compose's topic-init
- * container must create the same names with the same partition count.
+ * container must create the same names with the same partition count. 12 partitions: a consumer
+ * handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka), and a
+ * group can scale out to 12 replicas.
  */
 export const KAFKA_TOPICS = Object.freeze(
   ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) =>
-    Object.freeze({ name, partitions: 3, replicationFactor: 1 }),
+    Object.freeze({ name, partitions: 12, replicationFactor: 1 }),
   ),
 );
 

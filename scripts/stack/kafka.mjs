@@ -149,23 +149,39 @@ async function formatStorageOnce(config, paths) {
 // ---------------------------------------------------------------------------------------------
 // Topics
 
-/** Topics of KAFKA_TOPICS that the broker does not know yet (one metadata round trip). */
-async function missingTopics(config) {
+/** Topics of KAFKA_TOPICS that the broker does not know yet, or knows with fewer partitions. */
+async function topicsToSetUp(config) {
   const metadata = await fetchMetadata({ port: config.ports.kafka, topics: KAFKA_TOPICS.map((t) => t.name) });
   const known = new Map(metadata.topics.map((topic) => [topic.name, topic]));
-  return KAFKA_TOPICS.filter(({ name }) => {
-    const topic = known.get(name);
-    return !topic || topic.errorCode === UNKNOWN_TOPIC_OR_PARTITION;
-  });
+  const missing = [];
+  const tooFewPartitions = [];
+  for (const wanted of KAFKA_TOPICS) {
+    const topic = known.get(wanted.name);
+    if (!topic || topic.errorCode === UNKNOWN_TOPIC_OR_PARTITION) missing.push(wanted);
+    else if (topic.partitions.length < wanted.partitions) tooFewPartitions.push(wanted);
+  }
+  return { missing, tooFewPartitions };
 }
 
 /** Creates the demo topics before any service starts, so consumers never subscribe to nothing. */
 async function ensureTopics(config) {
-  const missing = await missingTopics(config);
-  if (missing.length === 0) {
+  const { missing, tooFewPartitions } = await topicsToSetUp(config);
+  if (missing.length === 0 && tooFewPartitions.length === 0) {
     say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
     return;
   }
+  // Topics made by an older version of the stack: Kafka can add partitions (never remove them).
+  if (tooFewPartitions.length > 0) {
+    await step('kafka', `adding partitions to ${tooFewPartitions.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
+      for (const topic of tooFewPartitions) {
+        await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
+          '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
+          '--alter', '--topic', topic.name, '--partitions', String(topic.partitions),
+        ]);
+      }
+    });
+  }
+  if (missing.length === 0) return;
   await step('kafka', `creating topics ${missing.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
     for (const topic of missing) {
       await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [

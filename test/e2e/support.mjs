@@ -185,6 +185,18 @@ export async function topicEndOffsets(topic) {
   }
 }
 
+/** How many partitions `topic` has. */
+export async function partitionCount(topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0].partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The headers of the message at `partition`/`offset` of `topic`, decoded as strings. */
 export async function messageHeaders(topic, partition, offset) {
   const consumer = kafka.consumer({ groupId: `e2e-reader-${process.pid}-${Date.now()}` });

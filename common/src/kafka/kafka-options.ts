@@ -35,8 +35,9 @@ export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
       },
       // kafkajs handles one message at a time across all partitions by default: at 200 messages/s
       // of ~5 ms each, billing was busy all the time and messages queued for 100+ ms. One message at
-      // a time per partition keeps each student's messages in order (one key, one partition).
-      run: { partitionsConsumedConcurrently: 3 },
+      // a time per partition (the topics have 12) keeps each student's messages in order (one key,
+      // one partition), and billing waits on Postgres for up to 12 students at once.
+      run: { partitionsConsumedConcurrently: 12 },
       // A new group starts at the beginning of the topic: a message produced before the first
       // start of a consumer is still processed.
       subscribe: { fromBeginning: true },
