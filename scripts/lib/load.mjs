@@ -5,6 +5,8 @@
 // of connections, each waiting for its answer) sends less when the server slows down and so hides
 // the queueing it should measure ("coordinated omission").
 
+import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'John'];
@@ -17,19 +19,39 @@ export function studentBody(index) {
   });
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
+// node's HTTP client over kept-alive connections, not fetch(): it costs the load half the CPU per
+// request (9 % against 20 % of a core at 200/s), and leaves that much more of the machine to the
+// stack being measured.
+const clients = {
+  'http:': { module: http, agent: new http.Agent({ keepAlive: true }) },
+  'https:': { module: https, agent: new https.Agent({ keepAlive: true }) },
+};
+
+/** Resolves to the status and headers once the whole answer is in; rejects when none comes. */
+function post(url, body) {
+  const { module, agent } = clients[url.protocol] ?? clients['http:'];
+  return new Promise((resolve, reject) => {
+    const request = module.request(
+      url,
+      { method: 'POST', agent, timeout: REQUEST_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.on('error', reject).on('end', () => resolve(response)).resume();
+      },
+    );
+    request.on('timeout', () => request.destroy(Object.assign(new Error('no answer'), { code: 'TIMEOUT' })));
+    request.on('error', reject).end(body);
+  });
+}
+
 async function postOne(apiUrl, index, dueAt) {
   try {
-    const response = await fetch(`${apiUrl}/api/v1/students`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: studentBody(index),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    const traceId = /^00-([0-9a-f]{32})-/.exec(response.headers.get('traceresponse') ?? '')?.[1];
-    return { status: response.status, latencyMs: performance.now() - dueAt, traceId };
+    const response = await post(new URL('/api/v1/students', apiUrl), studentBody(index));
+    const traceId = /^00-([0-9a-f]{32})-/.exec(response.headers.traceresponse ?? '')?.[1];
+    return { status: response.statusCode, latencyMs: performance.now() - dueAt, traceId };
   } catch (error) {
-    return { status: 0, latencyMs: performance.now() - dueAt, error: error.cause?.code ?? error.name };
+    return { status: 0, latencyMs: performance.now() - dueAt, error: error.code ?? error.name };
   }
 }
 
