@@ -163,36 +163,29 @@ async function topicsToSetUp(config) {
   return { missing, tooFewPartitions };
 }
 
+/** Runs kafka-topics against the broker with `args`, once per topic of `topics`. */
+async function eachTopic(config, topics, what, args) {
+  await step('kafka', `${what} ${topics.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
+    for (const topic of topics) {
+      await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
+        '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
+        '--topic', topic.name, '--partitions', String(topic.partitions), ...args(topic),
+      ]);
+    }
+  });
+}
+
 /** Creates the demo topics before any service starts, so consumers never subscribe to nothing. */
 async function ensureTopics(config) {
   const { missing, tooFewPartitions } = await topicsToSetUp(config);
   if (missing.length === 0 && tooFewPartitions.length === 0) {
     say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
-    return;
   }
   // Topics made by an older version of the stack: Kafka can add partitions (never remove them).
-  if (tooFewPartitions.length > 0) {
-    await step('kafka', `adding partitions to ${tooFewPartitions.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
-      for (const topic of tooFewPartitions) {
-        await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
-          '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
-          '--alter', '--topic', topic.name, '--partitions', String(topic.partitions),
-        ]);
-      }
-    });
+  if (tooFewPartitions.length > 0) await eachTopic(config, tooFewPartitions, 'adding partitions to', () => ['--alter']);
+  if (missing.length > 0) {
+    await eachTopic(config, missing, 'creating topics', (topic) => ['--create', '--if-not-exists', '--replication-factor', String(topic.replicationFactor)]);
   }
-  if (missing.length === 0) return;
-  await step('kafka', `creating topics ${missing.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
-    for (const topic of missing) {
-      await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
-        '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
-        '--create', '--if-not-exists',
-        '--topic', topic.name,
-        '--partitions', String(topic.partitions),
-        '--replication-factor', String(topic.replicationFactor),
-      ]);
-    }
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
