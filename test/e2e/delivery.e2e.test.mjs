@@ -4,6 +4,7 @@
  * end to end. It stops and starts Kafka and billing-consumer, so scripts/e2e.mjs runs it last.
  */
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { percentile } from '../../scripts/lib/load.mjs';
 import {
@@ -100,6 +101,32 @@ describe('a `student` message delivered twice', () => {
     const [{ count }] = await query(`SELECT count(*)::int AS count FROM outbox WHERE topic = 'student-billing' AND key = $1`, [id]);
     assert.equal(count, 1, 'one student-billing message');
     assert.equal(spans.filter((s) => s.name === 'send student-billing').length, 1);
+  });
+});
+
+describe('a message left in the outbox by a process that died between its commit and the send', () => {
+  it('is sent by the sweep within seconds, in the trace context stored with it, and the student is billed', async () => {
+    // What api-service's transaction leaves behind, written directly: a student, and its message
+    // committed a minute ago with the context of a request span, never handed to a relay.
+    const traceId = randomBytes(16).toString('hex');
+    const requestSpanId = randomBytes(8).toString('hex');
+    const [{ id, created_at: createdAt }] = await query(
+      `INSERT INTO students (firstname, lastname) VALUES ('Stranded', 'Outbox') RETURNING id, created_at`,
+    );
+    const eventId = randomUUID();
+    await query(
+      `INSERT INTO outbox (event_id, topic, key, payload, trace_context, created_at)
+       VALUES ($1, 'student', $2, $3, $4, now() - interval '1 minute')`,
+      [eventId, id, { eventId, id, firstname: 'Stranded', lastname: 'Outbox', createdAt }, { traceparent: `00-${traceId}-${requestSpanId}-01` }],
+    );
+
+    await waitFor('the sweep to send it, and billing to bill the student', async () =>
+      (await query('SELECT 1 FROM students WHERE id = $1 AND fee_cents IS NOT NULL', [id]))[0], { timeoutMs: 15_000 });
+    const [message] = await query('SELECT sent_at FROM outbox WHERE event_id = $1', [eventId]);
+    assert.ok(message.sent_at, 'the outbox row is marked sent');
+    const { spans } = await waitForTrace(traceId, (spans) => spans.some((s) => s.name === 'notify student'));
+    const send = spans.find((s) => s.name === 'send student');
+    assert.equal(send?.parentId, requestSpanId, 'send student is a child of the span stored with the message');
   });
 });
 
