@@ -173,28 +173,27 @@ const kafka = new kafkajs.Kafka({
   logLevel: kafkajs.logLevel.NOTHING,
 });
 
-/** The end offset of each partition of `topic`, as one string to compare. */
-export async function topicEndOffsets(topic) {
+/** Runs `work` with a connected Kafka admin client, and disconnects it. */
+async function withAdmin(work) {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map(({ partition, high }) => `${partition}:${high}`).sort().join(',');
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }
 }
 
+/** The end offset of each partition of `topic`, as one string to compare. */
+export function topicEndOffsets(topic) {
+  return withAdmin(async (admin) =>
+    (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => `${partition}:${high}`).sort().join(','),
+  );
+}
+
 /** How many partitions `topic` has. */
-export async function partitionCount(topic) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0].partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
+export function partitionCount(topic) {
+  return withAdmin(async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length);
 }
 
 /** The headers of the message at `partition`/`offset` of `topic`, decoded as strings. */
