@@ -127,7 +127,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private async sendCommitted(): Promise<number> {
     const messages = this.committed.splice(0, BATCH_SIZE);
     await this.sendAll(messages);
-    await this.dataSource.getRepository(OutboxMessage).update(messages.map((message) => message.id), { sentAt: new Date() });
+    await markSent(this.dataSource.manager, messages);
     return messages.length;
   }
 
@@ -149,9 +149,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         .setOnLocked('skip_locked')
         .getMany();
       await this.sendAll(messages);
-      if (messages.length > 0) {
-        await manager.update(OutboxMessage, messages.map((message) => message.id), { sentAt: new Date() });
-      }
+      await markSent(manager, messages);
       return messages;
     });
   }
@@ -168,6 +166,12 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       await context.with(writer, () => this.events.publish(message.topic, message.key, message.payload));
     }
   }
+}
+
+/** One UPDATE for the batch; in `manager`'s transaction if it has one. */
+async function markSent(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await manager.update(OutboxMessage, messages.map((message) => message.id), { sentAt: new Date() });
 }
 
 function inKeyOrder(messages: OutboxMessage[]): OutboxMessage[][] {
