@@ -12,6 +12,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { instrumentations } from './telemetry/instrumentations.js';
+import { markTracingLoaded } from './telemetry/loaded-tracing.js';
 
 // NestJS 12 is ESM-only and loads kafkajs (and express) with `import()`. Instrumentations patch
 // modules through `require` hooks, which never see an ESM import: without this loader hook the
@@ -31,8 +32,5 @@ const sdk = new NodeSDK({
   metricReaders: [],
 });
 sdk.start();
-
-/** Flushes the spans still queued in the batch processor; call it after the application has closed. */
-export function shutdownTracing(): Promise<void> {
-  return sdk.shutdown();
-}
+// `createApp` checks for this: without `--import` the service would run half instrumented.
+markTracingLoaded({ shutdown: () => sdk.shutdown() });
