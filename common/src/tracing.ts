@@ -11,16 +11,16 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { instrumentations } from './telemetry/instrumentations.js';
+import { INSTRUMENTED_PACKAGES, instrumentations } from './telemetry/instrumentations.js';
 import { markTracingLoaded } from './telemetry/loaded-tracing.js';
 
 // NestJS 12 is ESM-only and loads kafkajs (and express) with `import()`. Instrumentations patch
 // modules through `require` hooks, which never see an ESM import: without this loader hook the
 // kafkajs instrumentation patches nothing, no `traceparent` header is written, and every Kafka hop
 // starts a new trace. The synchronous in-thread hook (Node >= 24.11.1) wraps only the listed
-// packages, which keeps the cost low; a package loaded through ESM that is missing here stays
-// uninstrumented.
-register({ include: ['kafkajs', 'pg', 'pg-pool', 'express', 'http', 'https'] });
+// packages, which keeps the cost low; a package loaded through ESM that is missing from the list
+// stays uninstrumented.
+register({ include: INSTRUMENTED_PACKAGES });
 
 const sdk = new NodeSDK({
   traceExporter: new OTLPTraceExporter(),
