@@ -44,6 +44,21 @@ async function startNotifier(nodeArgs, extraEnv = {}) {
   return { child, port, exited, output: () => output };
 }
 
+/** Node arguments and environment that record the modules a service loads, listed by `loaded()` after its exit. */
+function recordLoadedModules() {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'loaded-modules-')), 'loaded.txt');
+  const recorder = pathToFileURL(path.join(ROOT, 'test/fixtures/record-loaded-modules.mjs')).href;
+  return {
+    args: ['--import', recorder],
+    env: { LOADED_MODULES_FILE: file },
+    loaded() {
+      const urls = readFileSync(file, 'utf8').split('\n');
+      assert.ok(urls.some((url) => url.includes('/node_modules/kafkajs/')), 'the list records what the service loads');
+      return urls;
+    },
+  };
+}
+
 async function waitUntilLive(service) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -73,11 +88,14 @@ describe('a service process, its start and its stop', { concurrency: true }, () 
     assert.match(service.output(), /node --import @demo\/common\/tracing dist\/main\.js/);
   });
 
-  it('starts with OTEL_SDK_DISABLED=true (tracing loaded, and off)', async () => {
-    const service = await startNotifier(TRACING, { OTEL_SDK_DISABLED: 'true' });
+  it('with OTEL_SDK_DISABLED=true, starts without loading the SDK or the loader hook', async () => {
+    const modules = recordLoadedModules();
+    const service = await startNotifier([...modules.args, ...TRACING], { OTEL_SDK_DISABLED: 'true', ...modules.env });
     await waitUntilLive(service);
     service.child.kill('SIGTERM');
     assert.equal((await exitWithin(service, 20_000)).code, 0, service.output());
+    const telemetry = modules.loaded().filter((url) => /\/node_modules\/(@opentelemetry\/sdk-node|import-in-the-middle)\//.test(url));
+    assert.deepEqual(telemetry, []);
   });
 
   it('exits 0 on SIGTERM while the collector is down, with a warning about the lost telemetry', async () => {
@@ -115,15 +133,12 @@ describe('a service process, its start and its stop', { concurrency: true }, () 
   });
 
   it('the notifier, which has no database, loads neither TypeORM nor pg', async () => {
-    const list = path.join(mkdtempSync(path.join(tmpdir(), 'notifier-modules-')), 'loaded.txt');
-    const recorder = pathToFileURL(path.join(ROOT, 'test/fixtures/record-loaded-modules.mjs')).href;
-    const service = await startNotifier([...TRACING, '--import', recorder], { LOADED_MODULES_FILE: list });
+    const modules = recordLoadedModules();
+    const service = await startNotifier([...modules.args, ...TRACING], modules.env);
     await waitUntilLive(service);
     service.child.kill('SIGTERM');
     await exitWithin(service, 20_000);
-    const loaded = readFileSync(list, 'utf8').split('\n');
-    assert.ok(loaded.some((url) => url.includes('/node_modules/kafkajs/')), 'the list records what the service loads');
-    const database = loaded.filter((url) => /\/node_modules\/(typeorm|@nestjs\/typeorm|pg|pg-pool)\//.test(url));
+    const database = modules.loaded().filter((url) => /\/node_modules\/(typeorm|@nestjs\/typeorm|pg|pg-pool)\//.test(url));
     assert.deepEqual(database, []);
   });
 });
