@@ -1,8 +1,10 @@
-import { DatabaseEnvironment, DatabaseModule, HealthModule, ServiceEnvironment, validateEnvironment } from '@demo/common';
+import { ServiceEnvironment, validateEnvironment } from '@demo/common/config';
+import { DatabaseEnvironment, DatabaseModule } from '@demo/common/database';
+import { HealthModule } from '@demo/common/health';
+import { CreateOutbox1764000000001 } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
-import { CreateOutbox1764000000001 } from './database/migrations/1764000000001-create-outbox.js';
 import { StudentsModule } from './students/students.module.js';
 
 @Module({
@@ -13,8 +15,8 @@ import { StudentsModule } from './students/students.module.js';
       ignoreEnvFile: true,
       validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
     }),
-    // api-service owns the `students` table: it runs the migrations at start-up.
-    DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001], migrationsRun: true }),
+    // The tables api-service writes: `students`, and its outbox.
+    DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001] }),
     HealthModule,
     StudentsModule,
   ],

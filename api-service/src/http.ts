@@ -1,4 +1,4 @@
-import { UnavailableDependencyFilter } from '@demo/common';
+import { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 import { type INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 

@@ -1,4 +1,5 @@
-import { ConsumerEnvironment, HealthModule, ServiceEnvironment, validateEnvironment } from '@demo/common';
+import { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from '@demo/common/config';
+import { HealthModule } from '@demo/common/health';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NotificationsModule } from './notifications/notifications.module.js';

@@ -1,4 +1,4 @@
-import type { Student } from '@demo/common';
+import type { Student } from './student.entity.js';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CreateStudentDto } from './dto/create-student.dto.js';
 import { StudentsService } from './students.service.js';

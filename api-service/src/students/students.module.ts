@@ -1,6 +1,9 @@
-import { OutboxModule, Student, STUDENT_TOPIC, TraceResponseMiddleware } from '@demo/common';
+import { STUDENT_TOPIC } from '@demo/common/contracts';
+import { OutboxModule } from '@demo/common/outbox';
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TraceResponseMiddleware } from '../http/trace-response.middleware.js';
+import { Student } from './student.entity.js';
 import { StudentsController } from './students.controller.js';
 import { StudentsService } from './students.service.js';
 

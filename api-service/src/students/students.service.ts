@@ -1,8 +1,10 @@
-import { Outbox, Student, STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common';
+import { STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common/contracts';
+import { Outbox } from '@demo/common/outbox';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import type { CreateStudentDto } from './dto/create-student.dto.js';
+import { Student } from './student.entity.js';
 
 @Injectable()
 export class StudentsService {

@@ -1,4 +1,5 @@
-import { DeadLetters, STUDENT_TOPIC } from '@demo/common';
+import { STUDENT_TOPIC } from '@demo/common/contracts';
+import { DeadLetters } from '@demo/common/kafka';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 import { BillingService } from './billing.service.js';

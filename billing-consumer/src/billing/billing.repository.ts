@@ -1,17 +1,24 @@
-import { Outbox, Student, STUDENT_BILLING_TOPIC, type StudentBilledEvent } from '@demo/common';
+import type { ConsumerEnvironment } from '@demo/common/config';
+import { STUDENT_BILLING_TOPIC, type StudentBilledEvent } from '@demo/common/contracts';
+import { Outbox } from '@demo/common/outbox';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
+import { StudentFee } from './student-fee.entity.js';
 
 export type BillingOutcome = 'billed' | 'duplicate';
 
 @Injectable()
 export class BillingRepository {
+  private readonly consumerGroup: string;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
-    private readonly config: ConfigService,
-  ) {}
+    config: ConfigService<ConsumerEnvironment, true>,
+  ) {
+    this.consumerGroup = config.get('KAFKA_CONSUMER_GROUP', { infer: true });
+  }
 
   /**
    * In one transaction: records the event as processed by this consumer group (a second delivery of
@@ -23,11 +30,11 @@ export class BillingRepository {
       const firstTime = await manager.query(
         `INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2)
          ON CONFLICT DO NOTHING RETURNING event_id`,
-        [this.config.getOrThrow<string>('KAFKA_CONSUMER_GROUP'), eventId],
+        [this.consumerGroup, eventId],
       );
       if (firstTime.length === 0) return undefined;
       const { affected } = await manager.update(
-        Student,
+        StudentFee,
         { id: billed.id },
         { feeCents: billed.feeCents, billedAt: billed.billedAt },
       );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { InvalidEventError, type StudentBilledEvent } from '@demo/common';
+import type { StudentBilledEvent } from '@demo/common/contracts';
+import { InvalidEventError } from '@demo/common/kafka';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ConfigService } from '@nestjs/config';

@@ -1,8 +1,11 @@
-import { inSpan, parseEvent, StudentRegisteredEvent } from '@demo/common';
+import { StudentRegisteredEvent } from '@demo/common/contracts';
+import { parseEvent } from '@demo/common/kafka';
+import { inSpan } from '@demo/common/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { trace } from '@opentelemetry/api';
+import type { BillingEnvironment } from './billing.environment.js';
 import { BillingRepository } from './billing.repository.js';
 import { tuitionFeeCents } from './tuition.js';
 
@@ -14,9 +17,9 @@ export class BillingService {
 
   constructor(
     private readonly billing: BillingRepository,
-    config: ConfigService,
+    config: ConfigService<BillingEnvironment, true>,
   ) {
-    this.delayMs = config.get<number>('BILLING_DELAY_MS') ?? 0;
+    this.delayMs = config.get('BILLING_DELAY_MS', { infer: true }) ?? 0;
   }
 
   /**

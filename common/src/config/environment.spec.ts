@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConsumerEnvironment, DatabaseEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';
+import { DatabaseEnvironment } from '../database/database.environment.js';
+import { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';
 
 const validate = validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment);
 const valid = {

@@ -20,12 +20,6 @@ export class ServiceEnvironment {
   LOG_LEVEL?: string;
 }
 
-/** What a service that reads or writes students needs. */
-export class DatabaseEnvironment {
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// connection URL' })
-  DATABASE_URL: string;
-}
-
 /** What a Kafka consumer needs. */
 export class ConsumerEnvironment {
   /** Also read by the telemetry bootstrap, which puts it on consumer spans. */

@@ -1,16 +1,14 @@
-import { Controller, Get, Optional } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { KafkaHealthIndicator } from './kafka.health.js';
+import { ReadinessChecks } from './readiness-checks.js';
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly kafka: KafkaHealthIndicator,
-    private readonly database: TypeOrmHealthIndicator,
-    // Present only in services that use Postgres.
-    @Optional() private readonly dataSource?: DataSource,
+    private readonly readiness: ReadinessChecks,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -19,13 +17,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The service can do its work: its Kafka connections are up, and Postgres answers. */
+  /** The service can do its work: its Kafka connections are up, and so is every other dependency it registered. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([
-      () => this.kafka.check(),
-      ...(this.dataSource ? [() => this.database.pingCheck('postgres', { timeout: 1000 })] : []),
-    ]);
+    return this.health.check([() => this.kafka.check(), ...this.readiness.all()]);
   }
 }

@@ -14,6 +14,13 @@ import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conv
  */
 export const TIME_IN_QUEUE_ATTRIBUTE = 'app.messaging.time_in_queue_ms';
 
+/**
+ * The packages whose ESM imports the loader hook of `start-tracing.ts` wraps: an instrumentation
+ * patches a package loaded with `import` only if it is listed here. Every package an instrumentation
+ * below patches must be in it (instrumentations.spec.ts checks).
+ */
+export const INSTRUMENTED_PACKAGES = ['kafkajs', 'pg', 'pg-pool', 'express', 'http', 'https'];
+
 /** Health probes run every few seconds; tracing them would bury the demo's traces. */
 export function isHealthProbe(request: IncomingMessage): boolean {
   return request.url?.startsWith('/health/') ?? false;

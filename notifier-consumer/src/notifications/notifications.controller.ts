@@ -1,4 +1,5 @@
-import { DeadLetters, STUDENT_BILLING_TOPIC } from '@demo/common';
+import { STUDENT_BILLING_TOPIC } from '@demo/common/contracts';
+import { DeadLetters } from '@demo/common/kafka';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 import { NotificationsService } from './notifications.service.js';

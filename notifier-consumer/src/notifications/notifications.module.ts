@@ -1,4 +1,4 @@
-import { EventsModule } from '@demo/common';
+import { EventsModule } from '@demo/common/kafka';
 import { Module } from '@nestjs/common';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';

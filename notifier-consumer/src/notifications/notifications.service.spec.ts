@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidEventError, TraceAwareLogger } from '@demo/common';
+import { InvalidEventError } from '@demo/common/kafka';
+import { TraceAwareLogger } from '@demo/common/telemetry';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { Test } from '@nestjs/testing';
 import { NotificationsService } from './notifications.service.js';

@@ -1,4 +1,6 @@
-import { inSpan, parseEvent, StudentBilledEvent } from '@demo/common';
+import { StudentBilledEvent } from '@demo/common/contracts';
+import { parseEvent } from '@demo/common/kafka';
+import { inSpan } from '@demo/common/telemetry';
 import { Injectable, Logger } from '@nestjs/common';
 
 @Injectable()

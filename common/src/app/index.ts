@@ -1,0 +1,2 @@
+export { createApp, startMicroservices } from './create-app.js';
+export { closeOnShutdownSignal } from './shutdown.js';

@@ -1,0 +1,1 @@
+export { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';

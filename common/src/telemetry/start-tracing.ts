@@ -1,0 +1,30 @@
+import { register } from 'import-in-the-middle/register-hooks.mjs';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { INSTRUMENTED_PACKAGES, instrumentations } from './instrumentations.js';
+import type { LoadedTracing } from './loaded-tracing.js';
+
+/** Hooks the instrumented packages' ESM imports, then starts the SDK. */
+export function startTracing(): LoadedTracing {
+  // NestJS 12 is ESM-only and loads kafkajs (and express) with `import()`. Instrumentations patch
+  // modules through `require` hooks, which never see an ESM import: without this loader hook the
+  // kafkajs instrumentation patches nothing, no `traceparent` header is written, and every Kafka hop
+  // starts a new trace. The synchronous in-thread hook (Node >= 24.11.1) wraps only the listed
+  // packages, which keeps the cost low; a package loaded through ESM that is missing from the list
+  // stays uninstrumented.
+  register({ include: INSTRUMENTED_PACKAGES });
+
+  const sdk = new NodeSDK({
+    traceExporter: new OTLPTraceExporter(),
+    instrumentations: instrumentations(),
+    // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
+    // tied to the trace and span it was written in.
+    logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
+    // No metrics from the SDK: the collector derives request/error/duration metrics from the spans.
+    metricReaders: [],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}

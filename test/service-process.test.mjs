@@ -1,0 +1,144 @@
+// A built service as a real process, without any infrastructure: Kafka and the collector are closed
+// ports. Checks how it starts and stops (run `npm run build` first).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const NOTIFIER = path.join(ROOT, 'notifier-consumer');
+const TRACING = ['--import', '@demo/common/tracing'];
+
+/** A port nothing listens on (taken, then released). */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startNotifier(nodeArgs, extraEnv = {}) {
+  const port = await closedPort();
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    cwd: NOTIFIER,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      KAFKA_BROKERS: `127.0.0.1:${await closedPort()}`,
+      KAFKA_CONSUMER_GROUP: 'notifier-consumer',
+      OTEL_SERVICE_NAME: 'notifier-consumer',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+      ...extraEnv,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, port, exited, output: () => output };
+}
+
+/** Node arguments and environment that record the modules a service loads, listed by `loaded()` after its exit. */
+function recordLoadedModules() {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'loaded-modules-')), 'loaded.txt');
+  const recorder = pathToFileURL(path.join(ROOT, 'test/fixtures/record-loaded-modules.mjs')).href;
+  return {
+    args: ['--import', recorder],
+    env: { LOADED_MODULES_FILE: file },
+    loaded() {
+      const urls = readFileSync(file, 'utf8').split('\n');
+      assert.ok(urls.some((url) => url.includes('/node_modules/kafkajs/')), 'the list records what the service loads');
+      return urls;
+    },
+  };
+}
+
+async function waitUntilLive(service) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const answered = await fetch(`http://127.0.0.1:${service.port}/health/live`).then((response) => response.ok, () => false);
+    if (answered) return;
+    await sleep(200);
+  }
+  service.child.kill('SIGKILL');
+  assert.fail(`not live within 30 s:\n${service.output()}`);
+}
+
+async function exitWithin(service, ms) {
+  const timeout = sleep(ms, 'timeout');
+  const result = await Promise.race([service.exited, timeout]);
+  if (result === 'timeout') {
+    service.child.kill('SIGKILL');
+    assert.fail(`still running after ${ms} ms:\n${service.output()}`);
+  }
+  return result;
+}
+
+describe('a service process, its start and its stop', { concurrency: true }, () => {
+  it('refuses to start without --import @demo/common/tracing, and says how to start it', async () => {
+    const service = await startNotifier([]);
+    const { code } = await exitWithin(service, 20_000);
+    assert.notEqual(code, 0);
+    assert.match(service.output(), /node --import @demo\/common\/tracing dist\/main\.js/);
+  });
+
+  it('with OTEL_SDK_DISABLED=true, starts without loading the SDK or the loader hook', async () => {
+    const modules = recordLoadedModules();
+    const service = await startNotifier([...modules.args, ...TRACING], { OTEL_SDK_DISABLED: 'true', ...modules.env });
+    await waitUntilLive(service);
+    service.child.kill('SIGTERM');
+    assert.equal((await exitWithin(service, 20_000)).code, 0, service.output());
+    const telemetry = modules.loaded().filter((url) => /\/node_modules\/(@opentelemetry\/sdk-node|import-in-the-middle)\//.test(url));
+    assert.deepEqual(telemetry, []);
+  });
+
+  it('exits 0 on SIGTERM while the collector is down, with a warning about the lost telemetry', async () => {
+    const service = await startNotifier(TRACING);
+    await waitUntilLive(service);
+    service.child.kill('SIGTERM');
+    const { code } = await exitWithin(service, 20_000);
+    assert.equal(code, 0, service.output());
+    assert.match(service.output(), /Telemetry not flushed/);
+  });
+
+  it('shuts down once when SIGINT follows SIGTERM', async () => {
+    const service = await startNotifier(TRACING);
+    await waitUntilLive(service);
+    service.child.kill('SIGTERM');
+    await sleep(50);
+    service.child.kill('SIGINT');
+    const { code } = await exitWithin(service, 20_000);
+    assert.equal(code, 0, service.output());
+    assert.equal(service.output().match(/received, closing/g)?.length, 1, service.output());
+    assert.match(service.output(), /SIGINT received while closing, ignored/);
+  });
+
+  it('logs an uncaught exception, flushes its telemetry, and exits 1', async () => {
+    // A listener that throws, outside anything Nest would catch.
+    const crashOnSignal = 'data:text/javascript,process.on("SIGUSR2",()=>{throw new Error("crash requested by the test")})';
+    const service = await startNotifier([...TRACING, '--import', crashOnSignal]);
+    await waitUntilLive(service);
+    service.child.kill('SIGUSR2');
+    const { code } = await exitWithin(service, 20_000);
+    assert.equal(code, 1, service.output());
+    assert.match(service.output(), /Uncaught exception, exiting/);
+    assert.match(service.output(), /crash requested by the test/);
+    assert.match(service.output(), /Telemetry not flushed/, 'the flush was attempted');
+  });
+
+  it('the notifier, which has no database, loads neither TypeORM nor pg', async () => {
+    const modules = recordLoadedModules();
+    const service = await startNotifier([...modules.args, ...TRACING], modules.env);
+    await waitUntilLive(service);
+    service.child.kill('SIGTERM');
+    await exitWithin(service, 20_000);
+    const database = modules.loaded().filter((url) => /\/node_modules\/(typeorm|@nestjs\/typeorm|pg|pg-pool)\//.test(url));
+    assert.deepEqual(database, []);
+  });
+});
