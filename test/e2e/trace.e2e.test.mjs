@@ -105,6 +105,7 @@ describe('one POST, one connected trace', () => {
     assert.equal(processBilling.service, 'notifier-consumer');
     const businessSpans = spans.filter((s) => ['bill student', 'notify student'].includes(s.name));
     assert.equal(businessSpans.length, 2, 'one business span per consumer handler');
+    for (const span of businessSpans) assert.equal(span.tags['app.student.id'], student.id, `${span.name} names the student by id`);
   });
 
   it('stores the student and its outbox message in one transaction, and sends the message after the commit', async () => {
@@ -209,6 +210,7 @@ describe('one POST, one connected trace', () => {
     ]) {
       const lines = serviceLogLines(service).filter((l) => l.studentId === student.id && l.message === message);
       assert.equal(lines.length, 1, `${service}: one "${message}" line for the student`);
+      assert.ok(!JSON.stringify(lines[0]).includes(student.firstname), `${service}: the student by id, never by name`);
       assert.equal(lines[0].trace_id, traceId, `${service}: its trace id`);
       assert.ok(spans.some((s) => s.spanId === lines[0].span_id && s.service === service), `${service}: a span of the trace`);
     }

@@ -5,14 +5,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
-
-/**
- * How long a message waited in its topic before a consumer took it: the consumer span's start less
- * the message's timestamp (set by the producer). The semantic conventions have no attribute for it
- * yet, so it has a name of this project's own; a consumer that falls behind shows it here and as a
- * gap between the `send` and `process` spans in Jaeger.
- */
-export const TIME_IN_QUEUE_ATTRIBUTE = 'app.messaging.time_in_queue_ms';
+import { APP_ATTRIBUTES } from './attributes.js';
 
 /** Health probes run every few seconds; tracing them would bury the demo's traces. */
 export function isHealthProbe(request: IncomingMessage): boolean {
@@ -34,7 +27,8 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);
-        if (message.timestamp) span.setAttribute(TIME_IN_QUEUE_ATTRIBUTE, Math.max(0, Date.now() - Number(message.timestamp)));
+        // A consumer that falls behind shows it here and as a gap between `send` and `process` in Jaeger.
+        if (message.timestamp) span.setAttribute(APP_ATTRIBUTES.timeInQueueMs.key, Math.max(0, Date.now() - Number(message.timestamp)));
       },
     }),
     // Queries outside a request or a message (TypeORM's start-up and migrations, readiness pings)
