@@ -253,6 +253,25 @@ describe('an invalid body', () => {
   });
 });
 
+describe('text Postgres cannot store, or a body nested too deeply', () => {
+  it('is answered 400 naming the problem, and writes no student and no outbox row', async () => {
+    const rowCounts = async () =>
+      (await query(`SELECT (SELECT count(*)::int FROM students) AS students, (SELECT count(*)::int FROM outbox WHERE topic = 'student') AS outbox`))[0];
+    const before = await rowCounts();
+    for (const [what, body, problem] of [
+      ['a NUL character', '{"firstname":"Nul\\u0000","lastname":"Byte"}', /firstname must not contain a NUL character/],
+      ['a lone surrogate', '{"firstname":"Lone","lastname":"\\ud800Surrogate"}', /lastname must be well-formed Unicode/],
+      ['5,000 nested arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`, /body is nested too deeply/],
+    ]) {
+      const response = await postStudent(body);
+      const { message } = await response.json();
+      assert.equal(response.status, 400, `${what}: ${JSON.stringify(message)}`);
+      assert.match([message].flat().join(' | '), problem, what);
+    }
+    assert.deepEqual(await rowCounts(), before, 'no student row, no outbox row');
+  });
+});
+
 describe('a restart of billing-consumer between two POSTs', () => {
   it('keeps both traces whole: spans queued at the stop are flushed, the message posted meanwhile is traced', async () => {
     const first = await registerStudent('Grace');

@@ -97,6 +97,26 @@ describe('POST /api/v1/students and GET /api/v1/students/:id', () => {
     assert.deepEqual(service.registered, [{ firstname: "Robert'); DROP TABLE students;--", lastname: 'Tables' }]);
   });
 
+  it('refuses a NUL character in a name, which Postgres cannot store', async () => {
+    await expect400(await post('{"firstname":"Ada\\u0000","lastname":"Lovelace"}'), /firstname must not contain a NUL character/);
+  });
+
+  it('refuses a lone surrogate in a name, which is not Unicode text', async () => {
+    await expect400(await post('{"firstname":"Ada","lastname":"\\ud800Lovelace"}'), /lastname must be well-formed Unicode/);
+  });
+
+  it('refuses a body nested too deeply, before it is converted to a DTO', async () => {
+    await expect400(await post(`${'['.repeat(5000)}${']'.repeat(5000)}`), /body is nested too deeply/);
+    const deepField = `${'{"x":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    await expect400(await post(`{"firstname":"Ada","lastname":"L","extra":${deepField}}`), /body is nested too deeply/);
+  });
+
+  it('takes names outside the Basic Multilingual Plane, made of surrogate pairs', async () => {
+    const response = await post(JSON.stringify({ firstname: 'Ada 😀', lastname: '𝓛ovelace' }));
+    assert.equal(response.status, 201);
+    assert.deepEqual(service.registered, [{ firstname: 'Ada 😀', lastname: '𝓛ovelace' }]);
+  });
+
   it('refuses a JSON array', async () => {
     await expect400(await post(JSON.stringify([{ firstname: 'Ada', lastname: 'L' }])), /firstname/);
   });
