@@ -12,6 +12,7 @@ export { TraceAwareLogger } from './telemetry/trace-aware.logger.js';
 export { TraceResponseMiddleware } from './telemetry/trace-response.middleware.js';
 export { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 export { APP_ATTRIBUTES } from './telemetry/attributes.js';
+export { CLIENT_TRACEPARENT_SETTINGS } from './telemetry/instrumentations.js';
 export { inSpan } from './telemetry/in-span.js';
 export { Outbox } from './outbox/outbox.js';
 export { OutboxModule } from './outbox/outbox.module.js';

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -6,6 +7,40 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
 import { APP_ATTRIBUTES } from './attributes.js';
+
+/**
+ * What api-service makes of the trace context a client sends (`traceparent`), set by CLIENT_TRACEPARENT:
+ * - `parent` (the default): the server span is the child of the client's span. The request joins
+ *   the client's trace, and the client's sampled flag decides whether it is recorded (the SDK's
+ *   default sampler follows the parent). Right when the clients are your own traced services.
+ * - `link`: the server span starts a new trace and links to the client's span. The client picks
+ *   neither the trace id nor the sampling: the new trace is sampled like any trace the API starts
+ *   (OTEL_TRACES_SAMPLER's root sampler). Right for a public API, whose clients are not yours.
+ */
+export const CLIENT_TRACEPARENT_SETTINGS = ['parent', 'link'] as const;
+
+/**
+ * instrumentation-http, except that a request arriving with a client's trace context starts a new
+ * trace, linked to the client's span. instrumentation-http has no option for it: it starts the server
+ * span with `tracer.startSpan`, in the context extracted from the headers, and this tracer makes that
+ * span a root with a link instead. Nothing else changes: the handler, its queries and the Kafka
+ * messages it causes are in the new trace, and the outbox and Kafka consumers still continue the
+ * trace context they read (they do not use this tracer).
+ */
+class LinkClientTraceHttpInstrumentation extends HttpInstrumentation {
+  protected override get tracer(): Tracer {
+    const tracer = super.tracer;
+    return {
+      startSpan(name, options = {}, parent = context.active()) {
+        const client = trace.getSpanContext(parent);
+        if (options.kind !== SpanKind.SERVER || !client?.isRemote) return tracer.startSpan(name, options, parent);
+        return tracer.startSpan(name, { ...options, root: true, links: [...(options.links ?? []), { context: client }] }, parent);
+      },
+      // instrumentation-http starts its spans with startSpan only.
+      startActiveSpan: tracer.startActiveSpan.bind(tracer),
+    };
+  }
+}
 
 /** Health probes run every few seconds; tracing them would bury the demo's traces. */
 export function isHealthProbe(request: IncomingMessage): boolean {
@@ -15,8 +50,9 @@ export function isHealthProbe(request: IncomingMessage): boolean {
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
+  const Http = env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation;
   return [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: isHealthProbe }),
+    new Http({ ignoreIncomingRequestHook: isHealthProbe }),
     // Only for the route: it names the server span `POST /api/v1/students` and sets `http.route`.
     // Nest's middleware and handler layers would each add a span that tells nothing new.
     new ExpressInstrumentation({
