@@ -1,6 +1,7 @@
-import { DatabaseEnvironment, DatabaseModule, HealthModule, ServiceEnvironment, validateEnvironment } from '@demo/common';
+import { DatabaseEnvironment, DatabaseModule, HealthModule, ServiceEnvironment, UnavailableDependencyFilter, validateEnvironment } from '@demo/common';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 import { ApiEnvironment } from './api.environment.js';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
 import { CreateOutbox1764000000001 } from './database/migrations/1764000000001-create-outbox.js';
@@ -19,5 +20,7 @@ import { StudentsModule } from './students/students.module.js';
     HealthModule,
     StudentsModule,
   ],
+  // Postgres down: 503 with a plain message and Retry-After, never a stack trace.
+  providers: [{ provide: APP_FILTER, useClass: UnavailableDependencyFilter }],
 })
 export class AppModule {}

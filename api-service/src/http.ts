@@ -1,6 +1,4 @@
-import { UnavailableDependencyFilter } from '@demo/common';
 import { type INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { BodyDepthPipe } from './validation/body-depth.pipe.js';
 
 /** Far deeper than any body this API takes, far shallower than what overflows class-transformer. */
@@ -16,6 +14,4 @@ export function configureHttp(app: INestApplication): void {
   });
   // Unknown fields are refused rather than silently dropped: a typo in a field name is a 400.
   app.useGlobalPipes(new BodyDepthPipe(MAX_BODY_DEPTH), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  // Postgres or Kafka down: 503 with a plain message, never a stack trace.
-  app.useGlobalFilters(new UnavailableDependencyFilter(app.get(HttpAdapterHost).httpAdapter));
 }
