@@ -4,6 +4,9 @@ import { HealthModule } from '@demo/common/health';
 import { CreateOutbox1764000000001 } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { ApiEnvironment } from './api.environment.js';
+import { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
 import { StudentsModule } from './students/students.module.js';
 
@@ -13,12 +16,14 @@ import { StudentsModule } from './students/students.module.js';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
+      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ApiEnvironment),
     }),
     // The tables api-service writes: `students`, and its outbox.
     DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001] }),
     HealthModule,
     StudentsModule,
   ],
+  // Postgres down: 503 with a plain message and Retry-After, never a stack trace.
+  providers: [{ provide: APP_FILTER, useClass: UnavailableDependencyFilter }],
 })
 export class AppModule {}

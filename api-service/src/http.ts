@@ -1,6 +1,8 @@
-import { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 import { type INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { BodyDepthPipe } from './validation/body-depth.pipe.js';
+
+/** Far deeper than any body this API takes, far shallower than what overflows class-transformer. */
+const MAX_BODY_DEPTH = 32;
 
 /** HTTP set-up shared by main.ts and the tests, so the tests exercise the real validation. */
 export function configureHttp(app: INestApplication): void {
@@ -11,7 +13,5 @@ export function configureHttp(app: INestApplication): void {
     ],
   });
   // Unknown fields are refused rather than silently dropped: a typo in a field name is a 400.
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  // Postgres or Kafka down: 503 with a plain message, never a stack trace.
-  app.useGlobalFilters(new UnavailableDependencyFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalPipes(new BodyDepthPipe(MAX_BODY_DEPTH), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
 }

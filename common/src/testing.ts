@@ -1,9 +1,15 @@
 /** For unit tests: spans and log records go to memory, context propagates across `await` as in the services. */
-import { context, logs, propagation, trace } from '@opentelemetry/api';
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+import { context, logs, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { instrumentations } from './telemetry/instrumentations.js';
 
 export function useInMemoryTracing() {
   const exporter = new InMemorySpanExporter();
@@ -29,5 +35,44 @@ export function useInMemoryTracing() {
       exporter.reset();
       logExporter.reset();
     },
+  };
+}
+
+/**
+ * An HTTP server in this process, instrumented as the services are with `env`; `request` sends it a
+ * POST with the `traceparent` header given (by fetch, which instrumentation-http does not trace) and
+ * returns the server span, if one was recorded. One per test file: once `http` is patched, a second
+ * set of instrumentations in the same process would not patch it again.
+ */
+export function useTracedHttpServer(tracing: ReturnType<typeof useInMemoryTracing>, env: NodeJS.ProcessEnv) {
+  let enabled: ReturnType<typeof instrumentations> = [];
+  let server: Server;
+  let url: string;
+  let activeInHandler: string | undefined;
+
+  before(async () => {
+    enabled = instrumentations(env);
+    // Required after the instrumentations are enabled, so that their require hook patches it.
+    const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+    server = http.createServer((_request, response) => {
+      activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/students`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    enabled.forEach((instrumentation) => instrumentation.disable());
+  });
+
+  return async function request(traceparent?: string): Promise<ReadableSpan | undefined> {
+    tracing.reset();
+    activeInHandler = undefined;
+    await (await fetch(url, { method: 'POST', headers: traceparent ? { traceparent } : {} })).text();
+    const spans = (await tracing.finishedSpans()).filter((span) => span.kind === SpanKind.SERVER);
+    assert.ok(spans.length <= 1, 'at most one server span');
+    if (spans[0]) assert.equal(activeInHandler, spans[0].spanContext().spanId, 'the server span is active in the handler');
+    return spans[0];
   };
 }

@@ -51,7 +51,7 @@ export function serviceEnvironment(service, config) {
   };
   switch (service) {
     case 'api-service':
-      return { ...common, DATABASE_URL: databaseUrl(config) };
+      return { ...common, DATABASE_URL: databaseUrl(config), CLIENT_TRACEPARENT: process.env.CLIENT_TRACEPARENT ?? 'parent' };
     case 'billing-consumer':
       return {
         ...common,

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { percentile } from '../../scripts/lib/load.mjs';
 import {
   connectionProblem,
@@ -26,6 +27,7 @@ import {
 } from './support.mjs';
 
 const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
+const DUPLICATE = APP_ATTRIBUTES.billingDuplicate.key;
 
 /**
  * Waits until every student is billed and notified and every trace is whole, then asserts that each
@@ -71,7 +73,7 @@ async function assertBilledOnceNotifiedAndTraced(posted, timeoutMs = 120_000) {
   const count = (predicate) => traces.reduce((sum, { spans }) => sum + spans.filter(predicate).length, 0);
   return {
     redeliveries: count((s) => s.name === 'process student') - posted.length,
-    duplicatesSuppressed: count((s) => s.name === 'process student' && s.tags['billing.duplicate'] === true),
+    duplicatesSuppressed: count((s) => s.name === 'process student' && s.tags[DUPLICATE] === true),
     notificationsRepeated: count((s) => s.name === 'process student-billing') - posted.length,
   };
 }
@@ -91,8 +93,8 @@ describe('a `student` message delivered twice', () => {
     const isProcessedTwice = (spans) => spans.filter((s) => s.name === 'process student').length === 2;
     const { spans } = await waitForTrace(traceId, isProcessedTwice);
     const [first, second] = spans.filter((s) => s.name === 'process student').sort((a, b) => a.start - b.start);
-    assert.equal(first.tags['billing.duplicate'], false);
-    assert.equal(second.tags['billing.duplicate'], true, 'the second delivery is marked a duplicate');
+    assert.equal(first.tags[DUPLICATE], false);
+    assert.equal(second.tags[DUPLICATE], true, 'the second delivery is marked a duplicate');
     assert.equal(second.parentId, first.parentId, 'both deliveries are children of the same send student span');
     assert.notEqual(second.tags['otel.status_code'], 'ERROR', 'a duplicate is not an error');
 

@@ -20,6 +20,9 @@ describe('services started before Kafka and Postgres', () => {
         await waitFor(`${url} to answer /health/live`, async () => (await fetch(`${url}/health/live`)).ok);
         assert.equal(await readiness(url), 503, `${url} is not ready without Kafka and Postgres`);
       }
+      const early = await postStudent({ firstname: 'Early', lastname: 'Bird' });
+      assert.equal(early.status, 503, 'a POST before Postgres was ever reached is a 503, not a 500');
+      assert.equal(early.headers.get('retry-after'), '5');
     } finally {
       await start('postgres', 'kafka');
     }
@@ -40,6 +43,7 @@ describe('Postgres down', () => {
     try {
       const response = await postStudent({ firstname: 'Olga', lastname: 'Offline' });
       assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
       assert.deepEqual(await response.json(), {
         statusCode: 503,
         error: 'Service Unavailable',

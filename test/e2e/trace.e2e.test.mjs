@@ -105,6 +105,7 @@ describe('one POST, one connected trace', () => {
     assert.equal(processBilling.service, 'notifier-consumer');
     const businessSpans = spans.filter((s) => ['bill student', 'notify student'].includes(s.name));
     assert.equal(businessSpans.length, 2, 'one business span per consumer handler');
+    for (const span of businessSpans) assert.equal(span.tags['app.student.id'], student.id, `${span.name} names the student by id`);
   });
 
   it('stores the student and its outbox message in one transaction, and sends the message after the commit', async () => {
@@ -209,6 +210,7 @@ describe('one POST, one connected trace', () => {
     ]) {
       const lines = serviceLogLines(service).filter((l) => l.studentId === student.id && l.message === message);
       assert.equal(lines.length, 1, `${service}: one "${message}" line for the student`);
+      assert.ok(!JSON.stringify(lines[0]).includes(student.firstname), `${service}: the student by id, never by name`);
       assert.equal(lines[0].trace_id, traceId, `${service}: its trace id`);
       assert.ok(spans.some((s) => s.spanId === lines[0].span_id && s.service === service), `${service}: a span of the trace`);
     }
@@ -248,6 +250,25 @@ describe('an invalid body', () => {
     const [{ count: rowsAfter }] = await query('SELECT count(*)::int AS count FROM students');
     assert.equal(rowsAfter, rowsBefore, 'no row written');
     assert.equal(await topicEndOffsets('student'), offsetsBefore, 'no message produced');
+  });
+});
+
+describe('text Postgres cannot store, or a body nested too deeply', () => {
+  it('is answered 400 naming the problem, and writes no student and no outbox row', async () => {
+    const rowCounts = async () =>
+      (await query(`SELECT (SELECT count(*)::int FROM students) AS students, (SELECT count(*)::int FROM outbox WHERE topic = 'student') AS outbox`))[0];
+    const before = await rowCounts();
+    for (const [what, body, problem] of [
+      ['a NUL character', '{"firstname":"Nul\\u0000","lastname":"Byte"}', /firstname must not contain a NUL character/],
+      ['a lone surrogate', '{"firstname":"Lone","lastname":"\\ud800Surrogate"}', /lastname must be well-formed Unicode/],
+      ['5,000 nested arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`, /body is nested too deeply/],
+    ]) {
+      const response = await postStudent(body);
+      const { message } = await response.json();
+      assert.equal(response.status, 400, `${what}: ${JSON.stringify(message)}`);
+      assert.match([message].flat().join(' | '), problem, what);
+    }
+    assert.deepEqual(await rowCounts(), before, 'no student row, no outbox row');
   });
 });
 

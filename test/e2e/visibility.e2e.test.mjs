@@ -9,10 +9,11 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { env, partitionCount, postStudent, query, run, settledSpanCalls, spanCalls, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const TIME_IN_QUEUE = 'app.messaging.time_in_queue_ms';
+const TIME_IN_QUEUE = APP_ATTRIBUTES.timeInQueueMs.key;
 
 async function registerStudent(firstname) {
   const response = await postStudent({ firstname, lastname: 'Visible' });

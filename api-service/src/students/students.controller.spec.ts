@@ -18,7 +18,9 @@ class RecordingStudentsService {
     return { id: STORED_ID, ...dto, createdAt: new Date(), feeCents: null, billedAt: null } as Student;
   }
   async findOne(id: string): Promise<Student> {
-    throw new NotFoundException(`Student ${id} not found`);
+    if (id !== STORED_ID) throw new NotFoundException(`Student ${id} not found`);
+    // A column the API does not publish, as a table gains them.
+    return { id, firstname: 'Ada', lastname: 'Lovelace', createdAt: new Date(), feeCents: 120_000, billedAt: new Date(), internalNote: 'x' } as Student;
   }
 }
 
@@ -97,12 +99,38 @@ describe('POST /api/v1/students and GET /api/v1/students/:id', () => {
     assert.deepEqual(service.registered, [{ firstname: "Robert'); DROP TABLE students;--", lastname: 'Tables' }]);
   });
 
+  it('refuses a NUL character in a name, which Postgres cannot store', async () => {
+    await expect400(await post('{"firstname":"Ada\\u0000","lastname":"Lovelace"}'), /firstname must not contain a NUL character/);
+  });
+
+  it('refuses a lone surrogate in a name, which is not Unicode text', async () => {
+    await expect400(await post('{"firstname":"Ada","lastname":"\\ud800Lovelace"}'), /lastname must be well-formed Unicode/);
+  });
+
+  it('refuses a body nested too deeply, before it is converted to a DTO', async () => {
+    await expect400(await post(`${'['.repeat(5000)}${']'.repeat(5000)}`), /body is nested too deeply/);
+    const deepField = `${'{"x":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    await expect400(await post(`{"firstname":"Ada","lastname":"L","extra":${deepField}}`), /body is nested too deeply/);
+  });
+
+  it('takes names outside the Basic Multilingual Plane, made of surrogate pairs', async () => {
+    const response = await post(JSON.stringify({ firstname: 'Ada 😀', lastname: '𝓛ovelace' }));
+    assert.equal(response.status, 201);
+    assert.deepEqual(service.registered, [{ firstname: 'Ada 😀', lastname: '𝓛ovelace' }]);
+  });
+
   it('refuses a JSON array', async () => {
     await expect400(await post(JSON.stringify([{ firstname: 'Ada', lastname: 'L' }])), /firstname/);
   });
 
   it('answers 400 to a malformed id and 404 to an unknown one', async () => {
     assert.equal((await fetch(`${url}/not-a-uuid`)).status, 400);
-    assert.equal((await fetch(`${url}/${STORED_ID}`)).status, 404);
+    assert.equal((await fetch(`${url}/0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10`)).status, 404);
+  });
+
+  it('answers a student with the fields of the API, not the columns of the table', async () => {
+    const response = await fetch(`${url}/${STORED_ID}`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(Object.keys((await response.json()) as object).sort(), ['billedAt', 'createdAt', 'feeCents', 'firstname', 'id', 'lastname']);
   });
 });

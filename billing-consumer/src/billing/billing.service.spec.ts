@@ -60,8 +60,9 @@ describe('BillingService', () => {
     assert.ok(billSpan, 'a `bill student` span');
     assert.equal(billSpan.spanContext().traceId, consumerSpan.spanContext().traceId);
     assert.equal(billSpan.parentSpanContext?.spanId, consumerSpan.spanContext().spanId);
-    assert.equal(billSpan.attributes['student.fee_cents'], 120_000);
-    assert.equal((await finished(consumerSpan)).attributes['billing.duplicate'], false);
+    assert.equal(billSpan.attributes['app.student.id'], registered.id);
+    assert.equal(billSpan.attributes['app.student.fee_cents'], 120_000);
+    assert.equal((await finished(consumerSpan)).attributes['app.billing.duplicate'], false);
 
     assert.equal(repository.billed.length, 1);
     const [{ eventId, billed, activeSpanId }] = repository.billed;
@@ -74,10 +75,10 @@ describe('BillingService', () => {
   it('acknowledges a duplicate delivery and says so on the consumer span', async () => {
     repository.outcome = 'duplicate';
     const consumerSpan = await inConsumerSpan(() => service.bill(registered));
-    assert.equal((await finished(consumerSpan)).attributes['billing.duplicate'], true);
+    assert.equal((await finished(consumerSpan)).attributes['app.billing.duplicate'], true);
     const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
     assert.equal(billSpan?.status.code, SpanStatusCode.UNSET);
-    assert.equal(billSpan?.attributes['student.fee_cents'], undefined);
+    assert.equal(billSpan?.attributes['app.student.fee_cents'], undefined);
   });
 
   for (const [what, message] of [

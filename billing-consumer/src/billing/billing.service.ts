@@ -1,6 +1,6 @@
 import { StudentRegisteredEvent } from '@demo/common/contracts';
 import { parseEvent } from '@demo/common/kafka';
-import { inSpan } from '@demo/common/telemetry';
+import { APP_ATTRIBUTES, inSpan } from '@demo/common/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -26,25 +26,25 @@ export class BillingService {
    * Runs inside the `process student` consumer span (the kafkajs instrumentation makes it active), so
    * `bill student`, its queries and the `student-billing` message it writes all belong to the trace of
    * the POST. Kafka delivers at least once: a second delivery of an event is acknowledged and changes
-   * nothing, and its consumer span says `billing.duplicate: true`.
+   * nothing, and its consumer span says `app.billing.duplicate: true`.
    */
   bill(message: unknown): Promise<void> {
     const consumerSpan = trace.getActiveSpan();
     return inSpan('bill student', {}, async (span) => {
       const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
-      span.setAttribute('student.id', student.id);
+      span.setAttribute(APP_ATTRIBUTES.studentId.key, student.id);
       if (this.delayMs > 0) {
-        span.addEvent('slowed down by BILLING_DELAY_MS', { 'billing.delay_ms': this.delayMs });
+        span.addEvent('slowed down by BILLING_DELAY_MS', { [APP_ATTRIBUTES.billingDelayMs.key]: this.delayMs });
         await sleep(this.delayMs);
       }
       const feeCents = tuitionFeeCents(student.createdAt);
       const outcome = await this.billing.billOnce(eventId, { ...student, feeCents, billedAt: new Date() });
-      for (const each of [span, consumerSpan]) each?.setAttribute('billing.duplicate', outcome === 'duplicate');
+      for (const each of [span, consumerSpan]) each?.setAttribute(APP_ATTRIBUTES.billingDuplicate.key, outcome === 'duplicate');
       if (outcome === 'duplicate') {
         this.logger.log('duplicate delivery, already billed', { studentId: student.id, eventId });
         return;
       }
-      span.setAttribute('student.fee_cents', feeCents);
+      span.setAttribute(APP_ATTRIBUTES.studentFeeCents.key, feeCents);
       this.logger.log('student billed', { studentId: student.id, feeCents });
     });
   }

@@ -1,18 +1,35 @@
 import type { IncomingMessage } from 'node:http';
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import { APP_ATTRIBUTES } from './attributes.js';
 
 /**
- * How long a message waited in its topic before a consumer took it: the consumer span's start less
- * the message's timestamp (set by the producer). The semantic conventions have no attribute for it
- * yet, so it has a name of this project's own; a consumer that falls behind shows it here and as a
- * gap between the `send` and `process` spans in Jaeger.
+ * instrumentation-http, except that a request arriving with a client's trace context starts a new
+ * trace, linked to the client's span. instrumentation-http has no option for it: it starts the server
+ * span with `tracer.startSpan`, in the context extracted from the headers, and this tracer makes that
+ * span a root with a link instead. Nothing else changes: the handler, its queries and the Kafka
+ * messages it causes are in the new trace, and the outbox and Kafka consumers still continue the
+ * trace context they read (they do not use this tracer).
  */
-export const TIME_IN_QUEUE_ATTRIBUTE = 'app.messaging.time_in_queue_ms';
+class LinkClientTraceHttpInstrumentation extends HttpInstrumentation {
+  protected override get tracer(): Tracer {
+    const tracer = super.tracer;
+    return {
+      startSpan(name, options = {}, parent = context.active()) {
+        const client = trace.getSpanContext(parent);
+        if (options.kind !== SpanKind.SERVER || !client?.isRemote) return tracer.startSpan(name, options, parent);
+        return tracer.startSpan(name, { ...options, root: true, links: [...(options.links ?? []), { context: client }] }, parent);
+      },
+      // instrumentation-http starts its spans with startSpan only.
+      startActiveSpan: tracer.startActiveSpan.bind(tracer),
+    };
+  }
+}
 
 /**
  * The packages whose ESM imports the loader hook of `start-tracing.ts` wraps: an instrumentation
@@ -29,8 +46,9 @@ export function isHealthProbe(request: IncomingMessage): boolean {
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
+  const Http = env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation;
   return [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: isHealthProbe }),
+    new Http({ ignoreIncomingRequestHook: isHealthProbe }),
     // Only for the route: it names the server span `POST /api/v1/students` and sets `http.route`.
     // Nest's middleware and handler layers would each add a span that tells nothing new.
     new ExpressInstrumentation({
@@ -41,7 +59,8 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);
-        if (message.timestamp) span.setAttribute(TIME_IN_QUEUE_ATTRIBUTE, Math.max(0, Date.now() - Number(message.timestamp)));
+        // A consumer that falls behind shows it here and as a gap between `send` and `process` in Jaeger.
+        if (message.timestamp) span.setAttribute(APP_ATTRIBUTES.timeInQueueMs.key, Math.max(0, Date.now() - Number(message.timestamp)));
       },
     }),
     // Queries outside a request or a message (TypeORM's start-up and migrations, readiness pings)

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
 import { useInMemoryTracing } from '../testing.js';
-import { instrumentations, TIME_IN_QUEUE_ATTRIBUTE } from './instrumentations.js';
+import { APP_ATTRIBUTES } from './attributes.js';
+import { instrumentations } from './instrumentations.js';
 
 const tracing = useInMemoryTracing();
 const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
@@ -84,7 +85,7 @@ describe('trace context across Kafka', () => {
       },
       { system: 'kafka', destination: 'student', operation: 'process', group: 'billing-consumer', partition: '2' },
     );
-    const timeInQueue = Number(consumerSpan.attributes[TIME_IN_QUEUE_ATTRIBUTE]);
+    const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs.key]);
     assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
   });
 });

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsStorableText } from '../../validation/is-storable-text.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -8,11 +9,13 @@ export class CreateStudentDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsStorableText()
   firstname: string;
 
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsStorableText()
   lastname: string;
 }

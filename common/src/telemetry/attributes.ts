@@ -1,0 +1,45 @@
+/**
+ * The span attributes this project invents, beside those of the semantic conventions. Each is under
+ * `app.` (the compiler checks it), so a query or a dashboard tells them from the standard ones, and
+ * none carries personal data: a student is named by its id, never by its name.
+ */
+interface AppAttribute {
+  key: `app.${string}`;
+  type: 'string' | 'int' | 'boolean';
+  brief: string;
+  example: string | number | boolean;
+}
+
+export const APP_ATTRIBUTES = {
+  studentId: {
+    key: 'app.student.id',
+    type: 'string',
+    brief: 'The student the span works on (`bill student`, `notify student`).',
+    example: '0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10',
+  },
+  studentFeeCents: {
+    key: 'app.student.fee_cents',
+    type: 'int',
+    brief: 'The tuition fee billed, in cents (`bill student`).',
+    example: 120_000,
+  },
+  billingDuplicate: {
+    key: 'app.billing.duplicate',
+    type: 'boolean',
+    brief: 'True when the event was billed before: a second delivery, acknowledged and ignored (`bill student` and its `process student` span).',
+    example: false,
+  },
+  billingDelayMs: {
+    key: 'app.billing.delay_ms',
+    type: 'int',
+    brief: 'The BILLING_DELAY_MS the billing waited, on the event `slowed down by BILLING_DELAY_MS`.',
+    example: 2000,
+  },
+  timeInQueueMs: {
+    key: 'app.messaging.time_in_queue_ms',
+    type: 'int',
+    brief:
+      'How long the message waited in its topic: the consumer span start less the message timestamp (every `process <topic>` span). The conventions have no attribute for it yet.',
+    example: 12,
+  },
+} as const satisfies Record<string, AppAttribute>;
