@@ -7,8 +7,10 @@
 //                                         any running stack, compose included: see README, "Tests"
 
 import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
 import path from 'node:path';
 import { databaseUrl, loadStackConfig } from './stack/config.mjs';
+import { serviceDefinitions } from './stack/services.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const node = (args, env = process.env) => spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env }).status ?? 1;
@@ -26,11 +28,12 @@ let testEnv = process.env;
 if (!process.env.API_URL) {
   // The native stack's addresses, from .env and its overrides (API_PORT, KAFKA_PORT...).
   const config = loadStackConfig();
+  const port = (service) => serviceDefinitions(config)[service].port;
   testEnv = {
     ...process.env,
-    API_URL: `http://127.0.0.1:${config.ports.api}`,
-    BILLING_URL: `http://127.0.0.1:${config.ports.billing}`,
-    NOTIFIER_URL: `http://127.0.0.1:${config.ports.notifier}`,
+    API_URL: `http://127.0.0.1:${port('api-service')}`,
+    BILLING_URL: `http://127.0.0.1:${port('billing-consumer')}`,
+    NOTIFIER_URL: `http://127.0.0.1:${port('notifier-consumer')}`,
     JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
     METRICS_URL: `http://127.0.0.1:${config.ports.metrics}/metrics`,
     DATABASE_URL: databaseUrl(config),
@@ -45,7 +48,9 @@ if (!process.env.API_URL) {
   stopAfterwards = !alreadyUp && process.env.E2E_KEEP_STACK !== '1';
 }
 
-const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/e2e/trace.e2e.test.mjs', 'test/e2e/dead-letter.e2e.test.mjs', 'test/e2e/visibility.e2e.test.mjs', 'test/e2e/outage.e2e.test.mjs', 'test/e2e/delivery.e2e.test.mjs', 'test/e2e/sampling.e2e.test.mjs'], testEnv);
+// Every test file, one after the other in name order (they share the one stack).
+const files = globSync('test/e2e/*.e2e.test.mjs', { cwd: ROOT }).sort();
+const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], testEnv);
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { percentile } from '../../scripts/lib/load.mjs';
+import { SERVICES } from '../../scripts/stack/config.mjs';
 import {
   connectionProblem,
   fetchTrace,
@@ -24,8 +25,6 @@ import {
   waitFor,
   waitForTrace,
 } from './support.mjs';
-
-const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
 
 /**
  * Waits until every student is billed and notified and every trace is whole, then asserts that each
