@@ -5,6 +5,7 @@
 //                                         stopped again (E2E_KEEP_STACK=1 leaves it up)
 //   API_URL=... JAEGER_URL=... npm run test:e2e
 //                                         any running stack, compose included: see README, "Tests"
+//   node scripts/e2e.mjs test/e2e/<file>...  only those files (by default every test/e2e/*.e2e.test.mjs)
 
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
@@ -48,8 +49,8 @@ if (!process.env.API_URL) {
   stopAfterwards = !alreadyUp && process.env.E2E_KEEP_STACK !== '1';
 }
 
-// Every test file, one after the other in name order (they share the one stack).
-const files = globSync('test/e2e/*.e2e.test.mjs', { cwd: ROOT }).sort();
+// The files named, or else every test file; one after the other in name order (they share the one stack).
+const files = process.argv.length > 2 ? process.argv.slice(2) : globSync('test/e2e/*.e2e.test.mjs', { cwd: ROOT }).sort();
 const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], testEnv);
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');

@@ -215,6 +215,12 @@ test('the services are the workspaces with a src/main.ts, and common is not one'
   }
 });
 
+test('package-lock.json records every workspace (npm ci in the Dockerfile refuses a lockfile out of sync)', () => {
+  const locked = JSON.parse(read('package-lock.json'));
+  assert.deepEqual(locked.packages[''].workspaces, WORKSPACES, 'run `npm install` after editing the workspaces');
+  for (const workspace of WORKSPACES) assert.ok(locked.packages[workspace], `package-lock.json has ${workspace}`);
+});
+
 test('every service workspace has a compose service built from the root Dockerfile with SERVICE=<workspace>, and no other', () => {
   loaded();
   const built = Object.entries(raw.services).filter(([, service]) => service.build?.args?.SERVICE !== undefined);
