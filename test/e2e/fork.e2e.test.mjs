@@ -29,7 +29,7 @@ function runIn(cwd, command, args, { env = process.env, timeoutMs = 180_000 } = 
   return output;
 }
 
-/** The checkout's files as git sees them (tracked and new, not ignored), and its installed node_modules. */
+/** The checkout's files as git sees them (tracked and new, not ignored), its installed node_modules, a git repository. */
 function scratchCopy() {
   const scratch = mkdtempSync(path.join(tmpdir(), 'fork-'));
   const files = runIn(ROOT, 'git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0');
@@ -37,6 +37,7 @@ function scratchCopy() {
     cpSync(path.join(ROOT, file), path.join(scratch, file));
   }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+  runIn(scratch, 'git', ['init', '--quiet']); // a checkout, as a fork is (the static check asks git for its files)
   return scratch;
 }
 
