@@ -20,7 +20,7 @@ import dotenvParser from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
-import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions } from '../scripts/stack.mjs';
+import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, startOrder } from '../scripts/stack.mjs';
 import { namesContainer } from '../scripts/stack/services.mjs';
 import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose } from '../scripts/stack/compose.mjs';
 
@@ -367,6 +367,18 @@ test('the native stack runs each service with its compose environment, on 127.0.
     }
   }
   assert.equal(environmentOf(raw.services.postgres).POSTGRES_PASSWORD, '${POSTGRES_PASSWORD}', 'no password in the file');
+});
+
+test('the native stack starts every service once, after the services it depends_on in compose', () => {
+  loaded();
+  const groups = startOrder(loadStackConfig({ env: {} }));
+  assert.deepEqual(groups.flat().sort(), [...SERVICES].sort());
+  const groupOf = (service) => groups.findIndex((group) => group.includes(service));
+  for (const service of SERVICES) {
+    for (const [dependency] of dependenciesOf(services[service]).filter(([name]) => SERVICES.includes(name))) {
+      assert.ok(groupOf(dependency) < groupOf(service), `${service} starts after ${dependency}`);
+    }
+  }
 });
 
 test('the native stack refuses a compose address it cannot map to 127.0.0.1', () => {

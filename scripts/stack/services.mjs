@@ -32,6 +32,28 @@ function nativeAddresses(config) {
 /** Whether `value` holds the address `name:port` (after the start, a `//`, an `@` or a comma). */
 export const namesContainer = (value, name) => new RegExp(`(^|[/@,])${name}:\\d`).test(value);
 
+/** One service's definition from its (interpolated) compose block; `raw` is the block as written. */
+function serviceDefinition(service, { block, raw, addresses, containerNames }) {
+  const portVariable = /\$\{([A-Za-z0-9_]+)\}/.exec(String(raw.ports?.[0] ?? ''))?.[1];
+  if (!portVariable) {
+    throw new StackError('services', `docker-compose.yml: ${service} must publish its port from a .env variable, as notifier-consumer does with NOTIFIER_PORT`);
+  }
+  const port = parsePort(portVariable, publishedPort(block.ports[0]).host);
+  const environment = {};
+  for (const [key, value] of Object.entries(environmentOf(block))) {
+    let native = String(value ?? '');
+    for (const [inCompose, onHost] of Object.entries(addresses)) native = native.replaceAll(inCompose, onHost);
+    const unknown = containerNames.find((name) => namesContainer(native, name));
+    if (unknown) {
+      throw new StackError('services', `docker-compose.yml gives ${service} ${key}=${value}: the native stack has no address for ${unknown} (scripts/stack/services.mjs, nativeAddresses)`);
+    }
+    environment[key] = native;
+  }
+  Object.assign(environment, { PORT: String(port), OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=native' });
+  const dependsOn = dependenciesOf(block).map(([name]) => name).filter((name) => SERVICES.includes(name));
+  return { port, portVariable, environment, dependsOn };
+}
+
 const definitions = new WeakMap();
 
 /**
@@ -41,39 +63,19 @@ const definitions = new WeakMap();
  * A new service therefore needs its compose block and its port in .env, nothing here.
  */
 export function serviceDefinitions(config) {
-  if (definitions.has(config)) return definitions.get(config);
-  const { raw, compose } = readCompose(config.paths.root, config.variables);
-  const addresses = nativeAddresses(config);
-  const containerNames = Object.keys(compose.services);
-  const result = Object.fromEntries(SERVICES.map((service) => {
-    const block = compose.services[service];
-    if (!block) {
-      throw new StackError('services', `${service} is a workspace with src/main.ts, but docker-compose.yml has no service ${service}`, {
-        hint: 'add its block to docker-compose.yml (a copy of notifier-consumer\'s, renamed) and its port to .env',
-      });
-    }
-    const [published] = block.ports ?? [];
-    const portVariable = /\$\{([A-Za-z0-9_]+)\}/.exec(String(raw.services[service].ports?.[0] ?? ''))?.[1];
-    if (!published || !portVariable) {
-      throw new StackError('services', `docker-compose.yml: ${service} must publish its port from a .env variable, as notifier-consumer does with NOTIFIER_PORT`);
-    }
-    const port = parsePort(portVariable, publishedPort(published).host);
-    const environment = {};
-    for (const [key, value] of Object.entries(environmentOf(block))) {
-      let native = String(value ?? '');
-      for (const [inCompose, onHost] of Object.entries(addresses)) native = native.replaceAll(inCompose, onHost);
-      const unknown = containerNames.find((name) => namesContainer(native, name));
-      if (unknown) {
-        throw new StackError('services', `docker-compose.yml gives ${service} ${key}=${value}: the native stack has no address for ${unknown} (scripts/stack/services.mjs, nativeAddresses)`);
+  if (!definitions.has(config)) {
+    const { raw, compose } = readCompose(config.paths.root, config.variables);
+    const context = { addresses: nativeAddresses(config), containerNames: Object.keys(compose.services) };
+    definitions.set(config, Object.fromEntries(SERVICES.map((service) => {
+      if (!compose.services[service]) {
+        throw new StackError('services', `${service} is a workspace with src/main.ts, but docker-compose.yml has no service ${service}`, {
+          hint: 'add its block to docker-compose.yml (a copy of notifier-consumer\'s, renamed) and its port to .env',
+        });
       }
-      environment[key] = native;
-    }
-    Object.assign(environment, { PORT: String(port), OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=native' });
-    const dependsOn = dependenciesOf(block).map(([name]) => name).filter((name) => SERVICES.includes(name));
-    return [service, { port, portVariable, environment, dependsOn }];
-  }));
-  definitions.set(config, result);
-  return result;
+      return [service, serviceDefinition(service, { ...context, block: compose.services[service], raw: raw.services[service] })];
+    })));
+  }
+  return definitions.get(config);
 }
 
 /** The services in groups that start one after the other, each after what it depends_on in compose. */
