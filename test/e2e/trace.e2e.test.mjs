@@ -42,7 +42,8 @@ function pipelineSpans(spans) {
     processStudent: one('process student', (s) => s.name === 'process student' && s.kind === 'consumer'),
     update: one('UPDATE students', query('billing-consumer', /^UPDATE "students"/i)),
     sendBilling: one('send student-billing', (s) => s.name === 'send student-billing' && s.kind === 'producer'),
-    processBilling: one('process student-billing', (s) => s.name === 'process student-billing' && s.kind === 'consumer'),
+    // The notifier's: another consumer of student-billing (a fork's new service) has its own.
+    processBilling: one('process student-billing (notifier-consumer)', (s) => s.service === 'notifier-consumer' && s.name === 'process student-billing' && s.kind === 'consumer'),
   };
 }
 
