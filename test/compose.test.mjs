@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import dockerignore from '@balena/dockerignore';
 import Ajv from 'ajv';
 import { DCLinter } from 'dclint';
+import { DockerfileParser } from 'dockerfile-ast';
 import dotenvParser from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 
@@ -82,18 +83,18 @@ function envDefaults(file) {
   return defaults;
 }
 
-/** Dockerfile instructions (continuations joined, comments dropped) as { keyword, args, stage }. */
+/**
+ * Dockerfile instructions as { keyword, args, stage }: args are the flags (--from=build) then the
+ * arguments, continuations joined; stage counts the FROMs before it (-1 before the first).
+ */
 function dockerfileInstructions(text) {
-  const instructions = [];
   let stage = -1;
-  for (const line of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
-    if (!match || line.trimStart().startsWith('#')) continue;
-    const keyword = match[1].toUpperCase();
+  return DockerfileParser.parse(text).getInstructions().map((instruction) => {
+    const keyword = instruction.getKeyword();
     if (keyword === 'FROM') stage += 1;
-    instructions.push({ keyword, args: match[2].trim(), stage });
-  }
-  return instructions;
+    const flags = (instruction.getFlags?.() ?? []).map((flag) => `--${flag.getName()}${flag.getValue() === null ? '' : `=${flag.getValue()}`}`);
+    return { keyword, args: [...flags, instruction.getArgumentsContent()].join(' '), stage };
+  });
 }
 
 /** A host:port pair from a listener spec such as INTERNAL://kafka:19092. */
