@@ -1,36 +1,39 @@
-# One image recipe for the three NestJS services. docker compose builds it three times, once per
-# service, with a different SERVICE build argument; by hand:
+# syntax=docker/dockerfile:1.20
+# (1.20 or later: COPY --parents, generally available since that Dockerfile frontend version.)
 #
-#   docker build --build-arg NODE_VERSION=<NODE_VERSION from .env> --build-arg SERVICE=api-service .
+# One image recipe for every NestJS service: a workspace of the root package.json with a
+# src/main.ts. docker compose builds it once per service, with a different SERVICE build argument
+# (the workspace folder); by hand:
+#
+#   docker build --build-arg NODE_VERSION=<SERVICES_NODE_VERSION from .env> --build-arg SERVICE=api-service .
 #
 # NODE_VERSION has no default on purpose: .env is the one list of versions (compose passes it).
 # Stages: base (runtime + manifests) -> build (all dependencies, tsc) and prod-deps (production
 # dependencies only) -> runtime (prod-deps + compiled JavaScript, run as the `node` user).
 # The `tools` stage is not a service: the scripts (peek, dead-letters, load) for compose's
-# `tools` and `load` profiles (`--target tools`, no SERVICE). runtime stays last: the default target.
+# `tools` and `load` services (`--target tools`, no SERVICE). runtime stays last: the default target.
+# Nothing here names a service: a new workspace folder is built like the others.
 
 ARG NODE_VERSION
 
 # ---------------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-slim AS base
 WORKDIR /app
-# npm ci wants the manifest of every workspace the lockfile names, even those it will not install.
-COPY package.json package-lock.json ./
-COPY common/package.json common/
-COPY api-service/package.json api-service/
-COPY billing-consumer/package.json billing-consumer/
-COPY notifier-consumer/package.json notifier-consumer/
+# npm ci wants the manifest of every workspace the lockfile names, even those it will not install:
+# the root manifests and every */package.json, each in its folder. Only the manifests, so the
+# npm ci layers below stay cached while the sources change.
+COPY --parents package.json package-lock.json */package.json ./
+# Readable by the `node` user whatever the umask of the checkout they came from (COPY keeps modes).
+RUN chmod -R a+rX /app
 
 # ---------------------------------------------------------------------------------------------
 FROM base AS build
 # All workspaces, dev dependencies included (the compiler). SERVICE is declared only below, so
-# this layer is the same for the three services and is built once.
+# this layer is the same for every service and is built once.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 ARG SERVICE
-RUN case "${SERVICE}" in \
-      api-service|billing-consumer|notifier-consumer) ;; \
-      *) echo "build argument SERVICE must name a service folder, got '${SERVICE}'" >&2; exit 1 ;; \
-    esac
+RUN test -n "${SERVICE}" && test -f "${SERVICE}/package.json" || { \
+      echo "build argument SERVICE must name a workspace folder (with a package.json), got '${SERVICE}'" >&2; exit 1; }
 COPY tsconfig.base.json ./
 COPY common/ common/
 COPY ${SERVICE}/ ${SERVICE}/
@@ -51,7 +54,8 @@ ENV NODE_ENV=production
 # The scripts need kafkajs only, pinned by the lockfile as a dependency of the common workspace.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --workspace common --include-workspace-root=false --no-audit --no-fund
-COPY scripts/ scripts/
+# a+rX (not an octal mode, which would also apply to the folders and make them untraversable).
+COPY --chmod=a+rX scripts/ scripts/
 USER 1000:1000
 # `docker compose run --rm tools peek -- student` runs `npm run peek -- student`.
 ENTRYPOINT ["npm", "run", "--silent"]
@@ -72,6 +76,6 @@ USER 1000:1000
 # Exec form: node is the process that receives SIGTERM (compose adds an init process in front,
 # `init: true`, which forwards it), and the services shut down gracefully on it.
 # --import loads the OpenTelemetry bootstrap before any application module, so that the ESM
-# loader hook can instrument kafkajs, pg and http when Nest imports them. kafkajs 2.2.4 sets a
-# negative timeout that Node 24 warns about, harmlessly (kafkajs issue 1751).
-CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--max-semi-space-size=16", "--import", "@demo/common/tracing", "dist/main.js"]
+# loader hook can instrument kafkajs, pg and http when Nest imports them. Tuning flags go in
+# NODE_OPTIONS (docker-compose.yml), not here.
+CMD ["node", "--import", "@demo/common/tracing", "dist/main.js"]

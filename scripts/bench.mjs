@@ -15,10 +15,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
-import pg from 'pg';
 import { writeResults } from './bench/report.mjs';
 import { connectionProblem, fetchTrace, normalizeTrace } from './lib/jaeger-traces.mjs';
 import { closedLoop, endProgressLine, openLoop, percentile, progressLine, summarize } from './lib/load.mjs';
+import { queryOnce } from './lib/postgres.mjs';
 import { databaseUrl, loadStackConfig, REPO_ROOT, SERVICES } from './stack/config.mjs';
 import { readPid } from './stack/processes.mjs';
 import { poll } from './stack/readiness.mjs';
@@ -40,15 +40,7 @@ function stack(args, env = process.env) {
   if (run.status !== 0) throw new Error(`stack ${args.join(' ')} failed:\n${run.stdout}${run.stderr}`);
 }
 
-async function query(sql) {
-  const client = new pg.Client({ connectionString: databaseUrl(config) });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = (sql) => queryOnce(databaseUrl(config), sql);
 
 /** Waits until the outboxes are empty and both consumer groups have caught up: the next run starts clean. */
 async function drain() {

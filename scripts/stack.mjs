@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Native mirror of the docker compose demo, as plain processes on 127.0.0.1: PostgreSQL, Kafka
-// (KRaft), Jaeger v2, the OpenTelemetry Collector, Prometheus, then the three services.
+// (KRaft), Jaeger v2, the OpenTelemetry Collector, Prometheus, then the services (every workspace
+// with a src/main.ts, run with the environment of its docker-compose.yml block). Linux only: it
+// finds and measures its processes through /proc.
 //
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
@@ -11,7 +13,7 @@
 //
 // Versions, ports and credentials come from .env (environment variables override it). Downloads and
 // builds are cached in ${STACK_CACHE_DIR:-~/.cache/nestjs-kafka-tracing}; logs, pid files and data
-// live in .stack/ in the checkout. Plain Node 24, standard library only: nothing to install or compile.
+// live in .stack/ in the checkout. Runs on Node 24 with the checkout's dev dependencies (`npm ci`).
 
 import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -25,11 +27,11 @@ import { ensurePrometheusBinary, prometheus } from './stack/prometheus.mjs';
 import { checkPrerequisites } from './stack/prerequisites.mjs';
 import { isAlive, logFile, memoryMb, processMatches, readPid, removePid, runningPid, stopProcess } from './stack/processes.mjs';
 import { assertPortsFree } from './stack/readiness.mjs';
-import { buildServices, services } from './stack/services.mjs';
+import { buildServices, services, startOrder } from './stack/services.mjs';
 
 // What tests and other scripts may import.
-export { KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, loadStackConfig, parseEnvFile } from './stack/config.mjs';
-export { NODE_ARGS, serviceEnvironment } from './stack/services.mjs';
+export { KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, loadStackConfig } from './stack/config.mjs';
+export { NODE_ARGS, serviceDefinitions, serviceEnvironment, startOrder } from './stack/services.mjs';
 export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';
 
@@ -110,12 +112,12 @@ async function startInfrastructure(config) {
   ]);
 }
 
-/** api-service first: it creates the schema the billing consumer writes to. */
+/** In the order of their depends_on in docker-compose.yml: each group together, after the one before. */
 async function startServices(config) {
   await buildServices(config);
-  const [api, ...consumers] = services;
-  await bringUp(api, config);
-  await inParallel(consumers.map((consumer) => () => bringUp(consumer, config)));
+  for (const group of startOrder(config)) {
+    await inParallel(services.filter((service) => group.includes(service.name)).map((service) => () => bringUp(service, config)));
+  }
 }
 
 async function up(config) {
@@ -274,6 +276,10 @@ async function main([name, ...args]) {
   if (!command || command.takesNames !== names.length > 0 || names.some((each) => each.startsWith('--'))) {
     console.error(USAGE);
     return 2;
+  }
+  if (process.platform !== 'linux') {
+    console.error(`The native stack runs on Linux only (it finds and measures its processes through /proc); this is ${process.platform}. Use docker compose instead (README, "With Docker").`);
+    return 1;
   }
   try {
     const config = loadStackConfig();

@@ -1,28 +1,36 @@
 // Static checks of the docker compose path: docker-compose.yml, Dockerfile and .dockerignore.
 // No Docker engine is needed: the files are parsed, validated against the Compose Specification
-// schema, linted, and compared with .env and with the native stack (scripts/stack/), which must run
-// the same topics with the same service environment.
+// schema, linted, and compared with the workspaces (the one list of services), .env and the native
+// stack (scripts/stack/), which must run the same topics and takes each service's environment from
+// its compose block. Where Docker exists, `docker compose config --quiet` and hadolint check the
+// syntax too; the checks against the workspaces and the native stack are this project's own.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import dockerignore from '@balena/dockerignore';
 import Ajv from 'ajv';
 import { DCLinter } from 'dclint';
+import { DockerfileParser } from 'dockerfile-ast';
+import dotenvParser from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
-import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceEnvironment } from '../scripts/stack.mjs';
+import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, startOrder } from '../scripts/stack.mjs';
+import { namesContainer } from '../scripts/stack/services.mjs';
+import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose } from '../scripts/stack/compose.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const read = (file) => readFileSync(path.join(ROOT, file), 'utf8');
 
-/** The three services built from the root Dockerfile. */
-const NODE_SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
+/** The root package.json's workspaces: the services among them are SERVICES (those with a src/main.ts). */
+const WORKSPACES = JSON.parse(read('package.json')).workspaces;
 
 /** Image repository -> the .env key holding its version, and how many numeric parts make it exact. */
 const PINNED_IMAGES = {
@@ -30,13 +38,13 @@ const PINNED_IMAGES = {
   'apache/kafka': { key: 'KAFKA_VERSION', parts: 3 },
   'otel/opentelemetry-collector-contrib': { key: 'OTELCOL_VERSION', parts: 3 },
   'jaegertracing/jaeger': { key: 'JAEGER_VERSION', parts: 3 },
-  node: { key: 'NODE_VERSION', parts: 3 },
+  node: { key: 'SERVICES_NODE_VERSION', parts: 3 },
   'prom/prometheus': { key: 'PROMETHEUS_VERSION', parts: 3 },
   'ghcr.io/kafbat/kafka-ui': { key: 'KAFKA_UI_VERSION', parts: 3 },
 };
 
 /** Services that only start when their profile is asked for, and the profile. */
-const PROFILE_SERVICES = { 'kafka-ui': 'tools', tools: 'tools', load: 'load' };
+const PROFILE_SERVICES = { 'kafka-ui': 'tools', tools: 'cli', load: 'load' };
 
 /**
  * Services whose image cannot run any health probe (no shell, no HTTP client), each mapped to the
@@ -46,73 +54,6 @@ const PROBED_FROM_OUTSIDE = { 'otel-collector': 'otel-collector-healthcheck' };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** KEY=VALUE lines of .env (comments and blank lines skipped, optional quotes removed). */
-function parseDotenv(text) {
-  const values = {};
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!match || line.trimStart().startsWith('#')) continue;
-    values[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return values;
-}
-
-/**
- * Compose's interpolation of one string: $$ escapes, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
- * ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}. Stricter than compose on one point: a
- * variable that is not in `vars` and has no default throws instead of becoming "".
- */
-function interpolate(value, vars) {
-  const pattern = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-  return value.replace(pattern, (whole, dollar, braced, operator, argument, bare) => {
-    if (dollar) return '$';
-    const name = braced ?? bare;
-    const isSet = Object.hasOwn(vars, name);
-    const isFilled = isSet && vars[name] !== '';
-    switch (operator) {
-      case undefined:
-        if (!isSet) throw new Error(`${whole}: ${name} is not defined in .env`);
-        return vars[name];
-      case ':-': return isFilled ? vars[name] : argument;
-      case '-': return isSet ? vars[name] : argument;
-      case ':?': if (!isFilled) throw new Error(`${whole}: ${argument}`); return vars[name];
-      case '?': if (!isSet) throw new Error(`${whole}: ${argument}`); return vars[name];
-      case ':+': return isFilled ? argument : '';
-      case '+': return isSet ? argument : '';
-      default: throw new Error(`unsupported interpolation ${whole}`);
-    }
-  });
-}
-
-/** Interpolates every string of a parsed compose document (keys too, as compose does). */
-function interpolateDeep(node, vars) {
-  if (typeof node === 'string') return interpolate(node, vars);
-  if (Array.isArray(node)) return node.map((item) => interpolateDeep(item, vars));
-  if (node && typeof node === 'object') {
-    return Object.fromEntries(
-      Object.entries(node).map(([key, value]) => [interpolate(key, vars), interpolateDeep(value, vars)]),
-    );
-  }
-  return node;
-}
-
-/** A service's environment as an object, whether written as a map or as a KEY=VALUE list. */
-function environmentOf(service) {
-  const env = service.environment ?? {};
-  if (!Array.isArray(env)) return env;
-  return Object.fromEntries(env.map((entry) => {
-    const index = entry.indexOf('=');
-    return index === -1 ? [entry, null] : [entry.slice(0, index), entry.slice(index + 1)];
-  }));
-}
-
-/** depends_on as [name, { condition, ... }] pairs (the short list form has no condition). */
-function dependenciesOf(service) {
-  const dependsOn = service.depends_on ?? {};
-  if (Array.isArray(dependsOn)) return dependsOn.map((name) => [name, {}]);
-  return Object.entries(dependsOn);
-}
 
 /** One-shot services: they are not restarted and others wait for them to complete. */
 function isOneShot(name, services) {
@@ -142,18 +83,18 @@ function envDefaults(file) {
   return defaults;
 }
 
-/** Dockerfile instructions (continuations joined, comments dropped) as { keyword, args, stage }. */
+/**
+ * Dockerfile instructions as { keyword, args, stage }: args are the flags (--from=build) then the
+ * arguments, continuations joined; stage counts the FROMs before it (-1 before the first).
+ */
 function dockerfileInstructions(text) {
-  const instructions = [];
   let stage = -1;
-  for (const line of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
-    if (!match || line.trimStart().startsWith('#')) continue;
-    const keyword = match[1].toUpperCase();
+  return DockerfileParser.parse(text).getInstructions().map((instruction) => {
+    const keyword = instruction.getKeyword();
     if (keyword === 'FROM') stage += 1;
-    instructions.push({ keyword, args: match[2].trim(), stage });
-  }
-  return instructions;
+    const flags = (instruction.getFlags?.() ?? []).map((flag) => `--${flag.getName()}${flag.getValue() === null ? '' : `=${flag.getValue()}`}`);
+    return { keyword, args: [...flags, instruction.getArgumentsContent()].join(' '), stage };
+  });
 }
 
 /** A host:port pair from a listener spec such as INTERNAL://kafka:19092. */
@@ -164,16 +105,10 @@ function listenerAddresses(spec) {
   }));
 }
 
-/** A published port 'IP:HOST:CONTAINER' (short syntax) as numbers and interface. */
-function publishedPort(spec) {
-  const [, ip, host, container] = /^(?:([\d.]+):)?(\d+):(\d+)$/.exec(String(spec));
-  return { ip, host: Number(host), container: Number(container) };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Fixtures, read once
 
-const dotenv = parseDotenv(read('.env'));
+const dotenv = dotenvParser.parse(read('.env'));
 const composeText = read('docker-compose.yml');
 const dockerfile = dockerfileInstructions(read('Dockerfile'));
 
@@ -181,8 +116,7 @@ const dockerfile = dockerfileInstructions(read('Dockerfile'));
 // two name the cause), instead of aborting the whole file at load time.
 let raw, compose, services, loadError;
 try {
-  raw = parseYaml(composeText, { merge: true }); // merge: `<<: *anchor`, as compose does
-  compose = interpolateDeep(raw, dotenv);
+  ({ raw, compose } = readCompose(ROOT, dotenv));
   services = compose.services;
 } catch (error) {
   loadError = error;
@@ -200,8 +134,8 @@ test('docker-compose.yml parses as YAML and defines the demo services, and the o
   const inProfiles = Object.entries(services).filter(([, service]) => service.profiles);
   assert.deepEqual(
     Object.keys(services).filter((name) => !services[name].profiles).sort(),
-    ['api-service', 'billing-consumer', 'jaeger', 'kafka', 'kafka-init', 'notifier-consumer',
-      'otel-collector', 'otel-collector-healthcheck', 'postgres', 'prometheus'],
+    ['jaeger', 'kafka', 'kafka-init', 'otel-collector', 'otel-collector-healthcheck', 'postgres', 'prometheus',
+      ...SERVICES].sort(),
   );
   assert.deepEqual(
     Object.fromEntries(inProfiles.map(([name, service]) => [name, service.profiles.join(',')])),
@@ -274,18 +208,39 @@ test('every image is pinned to the exact version listed in .env', () => {
   }
 });
 
-test('the three services are built from the one root Dockerfile with NODE_VERSION from .env', () => {
+test('the services are the workspaces with a src/main.ts, and common is not one', () => {
+  assert.ok(SERVICES.length > 0);
+  for (const service of SERVICES) assert.ok(WORKSPACES.includes(service), `${service} is a workspace`);
+  assert.ok(!SERVICES.includes('common'), 'common is a library');
+  for (const workspace of WORKSPACES) {
+    assert.doesNotMatch(workspace, /[/*]/, `${workspace}: a folder at the root (the Dockerfile copies */package.json)`);
+  }
+});
+
+test('package-lock.json records every workspace (npm ci in the Dockerfile refuses a lockfile out of sync)', () => {
+  const locked = JSON.parse(read('package-lock.json'));
+  assert.deepEqual(locked.packages[''].workspaces, WORKSPACES, 'run `npm install` after editing the workspaces');
+  for (const workspace of WORKSPACES) assert.ok(locked.packages[workspace], `package-lock.json has ${workspace}`);
+});
+
+test('every service workspace has a compose service built from the root Dockerfile with SERVICE=<workspace>, and no other', () => {
   loaded();
-  for (const name of NODE_SERVICES) {
+  const built = Object.entries(raw.services).filter(([, service]) => service.build?.args?.SERVICE !== undefined);
+  assert.deepEqual(built.map(([name]) => name).sort(), [...SERVICES].sort(), 'compose services with a SERVICE build argument');
+  for (const name of SERVICES) {
     const { build, image } = raw.services[name];
     assert.equal(image, undefined, `${name}: built, so no image: key`);
-    assert.equal(build?.context, '.', `${name}: the build context is the repository root`);
+    assert.equal(build.context, '.', `${name}: the build context is the repository root`);
     assert.ok(build.dockerfile === undefined || build.dockerfile === 'Dockerfile', `${name}: the root Dockerfile`);
-    assert.equal(build.args?.SERVICE, name, `${name}: build argument SERVICE names the service folder`);
-    assert.equal(build.args?.NODE_VERSION, '${NODE_VERSION}', `${name}: NODE_VERSION comes from .env`);
-    assert.ok(existsSync(path.join(ROOT, name, 'package.json')), `${name}/package.json exists`);
+    assert.equal(build.args.SERVICE, name, `${name}: build argument SERVICE names the service folder`);
+    assert.equal(build.args.NODE_VERSION, '${SERVICES_NODE_VERSION}', `${name}: its Node comes from .env`);
   }
-  assert.deepEqual([...SERVICES].sort(), [...NODE_SERVICES].sort(), 'the native stack runs the same services');
+});
+
+test('the Node version key is one that a Node image\'s own NODE_VERSION cannot override', () => {
+  assert.equal(dotenv.NODE_VERSION, undefined, 'official Node images export NODE_VERSION, which would win over .env');
+  assert.doesNotMatch(composeText, /\$\{NODE_VERSION\b/);
+  assert.match(dotenv.SERVICES_NODE_VERSION, /^\d+\.\d+\.\d+$/);
 });
 
 test('every long-running container has a healthcheck', () => {
@@ -339,7 +294,7 @@ test('every depends_on entry has a condition that its target can satisfy', () =>
 
 test('the services start only when what they use is ready', () => {
   loaded();
-  for (const name of NODE_SERVICES) {
+  for (const name of SERVICES) {
     const deps = Object.fromEntries(dependenciesOf(services[name]).map(([dep, { condition }]) => [dep, condition]));
     const env = environmentOf(services[name]);
     assert.equal(deps['kafka-init'], 'service_completed_successfully', `${name}: topics exist first`);
@@ -371,7 +326,7 @@ test('containers run as non-root users', () => {
   const users = dockerfile.filter((i) => i.keyword === 'USER' && i.stage === finalStage);
   assert.ok(users.length > 0, 'the Dockerfile\'s final stage has a USER line');
   assert.doesNotMatch(users.at(-1).args, /^(root|0)(:|$)/, 'the final USER is not root');
-  for (const name of NODE_SERVICES) {
+  for (const name of SERVICES) {
     assert.equal(services[name].init, true, `${name}: an init process forwards SIGTERM`);
   }
 });
@@ -379,22 +334,28 @@ test('containers run as non-root users', () => {
 // ---------------------------------------------------------------------------------------------
 // Same wiring as the native stack
 
-test('each service gets the same environment keys as in the native stack, with compose addresses', () => {
+test('the native stack runs each service with its compose environment, on 127.0.0.1 addresses', () => {
   loaded();
   const config = loadStackConfig({ env: {} }); // .env only, as in this test
+  const definitions = serviceDefinitions(config);
   const collectorHttp = envDefaults('otel/collector.yaml').COLLECTOR_OTLP_HTTP_ENDPOINT.split(':').at(-1);
   const internal = listenerAddresses(environmentOf(services.kafka).KAFKA_ADVERTISED_LISTENERS).INTERNAL;
 
-  for (const name of NODE_SERVICES) {
-    const native = serviceEnvironment(name, config);
+  for (const name of SERVICES) {
+    const native = definitions[name].environment;
     const env = environmentOf(services[name]);
-    assert.deepEqual(Object.keys(env).sort(), Object.keys(native).sort(), `${name}: environment keys`);
-
+    assert.deepEqual(Object.keys(native).sort(), Object.keys(env).sort(), `${name}: environment keys`);
     assert.equal(env.OTEL_SERVICE_NAME, name);
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, `http://otel-collector:${collectorHttp}`);
     assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, 'deployment.environment.name=compose');
     assert.equal(env.KAFKA_BROKERS, `${internal.host}:${internal.port}`, `${name}: the INTERNAL listener`);
-    if (env.KAFKA_CONSUMER_GROUP !== undefined) assert.equal(env.KAFKA_CONSUMER_GROUP, native.KAFKA_CONSUMER_GROUP);
+    assert.equal(native.OTEL_EXPORTER_OTLP_ENDPOINT, `http://127.0.0.1:${config.ports.otlpHttp}`);
+    assert.equal(native.KAFKA_BROKERS, `127.0.0.1:${config.ports.kafka}`);
+    assert.equal(native.OTEL_RESOURCE_ATTRIBUTES, 'deployment.environment.name=native');
+    for (const [key, value] of Object.entries(native)) {
+      const container = Object.keys(services).find((other) => namesContainer(value, other));
+      assert.equal(container, undefined, `${name}: ${key}=${value} still names a container`);
+    }
     if (env.DATABASE_URL !== undefined) {
       const rawUrl = environmentOf(raw.services[name]).DATABASE_URL;
       assert.ok(rawUrl.includes('${POSTGRES_PASSWORD}'), `${name}: the password comes from .env`);
@@ -403,22 +364,66 @@ test('each service gets the same environment keys as in the native stack, with c
       assert.equal(decodeURIComponent(url.username), dotenv.POSTGRES_USER);
       assert.equal(decodeURIComponent(url.password), dotenv.POSTGRES_PASSWORD);
       assert.equal(url.pathname, `/${dotenv.POSTGRES_DB}`);
+      assert.equal(new URL(native.DATABASE_URL).host, `127.0.0.1:${config.ports.postgres}`);
     }
   }
   assert.equal(environmentOf(raw.services.postgres).POSTGRES_PASSWORD, '${POSTGRES_PASSWORD}', 'no password in the file');
 });
 
-test('api-service is published on API_PORT and answers on the PORT it is given', () => {
+test('the native stack starts every service once, after the services it depends_on in compose', () => {
   loaded();
-  const env = environmentOf(services['api-service']);
-  const [port] = services['api-service'].ports.map(publishedPort);
-  assert.equal(port.host, Number(dotenv.API_PORT));
-  assert.equal(port.container, Number(env.PORT));
-  for (const name of NODE_SERVICES) {
-    assert.ok(Number(environmentOf(services[name]).PORT) > 0, `${name}: PORT`);
+  const groups = startOrder(loadStackConfig({ env: {} }));
+  assert.deepEqual(groups.flat().sort(), [...SERVICES].sort());
+  const groupOf = (service) => groups.findIndex((group) => group.includes(service));
+  for (const service of SERVICES) {
+    for (const [dependency] of dependenciesOf(services[service]).filter(([name]) => SERVICES.includes(name))) {
+      assert.ok(groupOf(dependency) < groupOf(service), `${service} starts after ${dependency}`);
+    }
+  }
+});
+
+test('the native stack refuses a compose address it cannot map to 127.0.0.1', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'compose-'));
+  try {
+    writeFileSync(path.join(scratch, 'docker-compose.yml'), composeText.replace(
+      '      OTEL_SERVICE_NAME: notifier-consumer\n',
+      '      OTEL_SERVICE_NAME: notifier-consumer\n      JAEGER_URL: http://jaeger:16686\n',
+    ));
+    const config = loadStackConfig({ env: {} });
+    assert.throws(() => serviceDefinitions({ ...config, paths: { ...config.paths, root: scratch } }), /JAEGER_URL=.*no address for jaeger/);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('each service publishes the PORT it listens on from a .env variable, which the native stack binds', () => {
+  loaded();
+  const definitions = serviceDefinitions(loadStackConfig({ env: {} }));
+  for (const name of SERVICES) {
+    const env = environmentOf(services[name]);
+    const [port] = services[name].ports.map(publishedPort);
+    assert.equal(port.container, Number(env.PORT), `${name}: the published port is the one it listens on`);
+    const { portVariable } = definitions[name];
+    assert.equal(port.host, Number(dotenv[portVariable]), `${name}: published on ${portVariable} from .env`);
+    assert.equal(definitions[name].port, port.host, `${name}: the native stack binds the published port`);
     const probe = [services[name].healthcheck.test].flat().join(' ');
     assert.match(probe, /process\.env\.PORT/, `${name}: the healthcheck follows PORT`);
     assert.match(probe, /\/health\/ready/, `${name}: the healthcheck asks for readiness`);
+  }
+  assert.equal(definitions['api-service'].portVariable, 'API_PORT', 'the scripts post to API_PORT');
+});
+
+test('services get longer to stop than their own shutdown watchdog allows', () => {
+  loaded();
+  const watchdog = [...readdirSync(path.join(ROOT, 'common/src'), { recursive: true })]
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => /SHUTDOWN_TIMEOUT_MS = ([\d_]+)/.exec(read(`common/src/${file}`))?.[1])
+    .find(Boolean);
+  assert.ok(watchdog, 'common/src sets SHUTDOWN_TIMEOUT_MS');
+  const seconds = (value) => Number(/^(\d+)s$/.exec(value ?? '')?.[1]);
+  for (const name of SERVICES) {
+    assert.ok(seconds(services[name].stop_grace_period) * 1000 > Number(watchdog.replaceAll('_', '')),
+      `${name}: stop_grace_period ${services[name].stop_grace_period} must exceed the ${watchdog} ms watchdog`);
   }
 });
 
@@ -440,7 +445,7 @@ test('kafka: internal and host listeners are consistent with their users and pub
   const advertised = listenerAddresses(env.KAFKA_ADVERTISED_LISTENERS);
   assert.equal(advertised.INTERNAL.host, 'kafka');
   assert.equal(advertised.INTERNAL.port, listeners.INTERNAL.port);
-  assert.equal(advertised.HOST.host, 'localhost');
+  assert.equal(advertised.HOST.host, '127.0.0.1', 'the address the port is published on');
   assert.equal(advertised.HOST.port, Number(dotenv.KAFKA_PORT));
   const [published] = services.kafka.ports.map(publishedPort);
   assert.equal(published.host, Number(dotenv.KAFKA_PORT));
@@ -618,30 +623,75 @@ test('each service declares @demo/common, which the image links in and which exp
   assert.ok(tracing, '@demo/common exports ./tracing');
   const target = typeof tracing === 'string' ? tracing : (tracing.import ?? tracing.default);
   assert.match(target, /^\.\/dist\//, './tracing points into dist/, which the image copies');
-  for (const name of NODE_SERVICES) {
+  for (const name of SERVICES) {
     const manifest = JSON.parse(read(`${name}/package.json`));
     // `npm ci --omit=dev --workspace <service>` only links @demo/common if the service depends on it.
     assert.ok(manifest.dependencies?.['@demo/common'], `${name} lists @demo/common in dependencies`);
   }
 });
 
-test('.dockerignore lets in only the manifests and sources', () => {
-  const patterns = read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  assert.equal(patterns[0], '*', 'an allow-list: everything is excluded first');
-  const allowed = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/\/$/, ''));
-  assert.deepEqual(
-    allowed.sort(),
-    ['api-service', 'billing-consumer', 'common', 'notifier-consumer', 'package-lock.json', 'package.json', 'scripts', 'tsconfig.base.json'],
-  );
-  for (const excluded of ['**/node_modules', '**/dist', '**/*.tsbuildinfo']) {
-    assert.ok(patterns.includes(excluded), `${excluded} stays out of the context`);
+test('Dockerfile: every workspace\'s manifest reaches npm ci, and SERVICE must name a workspace', () => {
+  assert.match(read('Dockerfile'), /^# syntax=docker\/dockerfile:1\.(2\d|[3-9]\d)\b/, 'COPY --parents needs the 1.20 frontend or later');
+  const baseStage = dockerfile.find((i) => i.keyword === 'FROM' && / AS base$/i.test(i.args)).stage;
+  const manifests = dockerfile.filter((i) => i.stage === baseStage && i.keyword === 'COPY');
+  assert.deepEqual(manifests.map((i) => i.args), ['--parents package.json package-lock.json */package.json ./'],
+    'the root manifests and */package.json, each in its folder: every workspace, none named');
+  for (const workspace of WORKSPACES) {
+    assert.ok(path.matchesGlob(`${workspace}/package.json`, '*/package.json'), `${workspace}/package.json is copied`);
   }
-  // Every file the Dockerfile copies from the context is allowed in.
-  for (const copy of dockerfile.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
-    const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
-    for (const source of sources) {
-      const top = source.replace('${SERVICE}', 'api-service').split('/')[0];
-      assert.ok(allowed.includes(top), `COPY ${source} is in the build context`);
+  assert.ok(dockerfile.some((i) => i.stage === baseStage && i.keyword === 'RUN' && i.args === 'chmod -R a+rX /app'),
+    'the manifests are readable by the node user whatever the checkout\'s umask');
+  const check = dockerfile.find((i) => i.keyword === 'RUN' && i.args.includes('${SERVICE}/package.json'));
+  assert.ok(check, 'a RUN checks that SERVICE names a workspace folder');
+  const instructions = dockerfile.map((i) => `${i.keyword} ${i.args}`).join('\n');
+  assert.doesNotMatch(instructions, new RegExp(SERVICES.join('|')), 'no service is named in the Dockerfile\'s instructions');
+});
+
+test('.dockerignore keeps secrets, state and local builds out, and lets every workspace in', () => {
+  const patterns = read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  assert.ok(!patterns.includes('*') && !patterns.some((p) => p.startsWith('!')), 'a deny-list: a new service folder needs no edit');
+  const context = dockerignore().add(read('.dockerignore')); // Docker's own matching rules
+  for (const excluded of ['.git/HEAD', '.env', '.stack/logs/api-service.log', 'node_modules/pg/package.json',
+    'common/node_modules/x/index.js', 'api-service/dist/main.js', 'common/tsconfig.tsbuildinfo', 'api-service/src/app.spec.ts']) {
+    assert.ok(context.ignores(excluded), `${excluded} stays out of the context`);
+  }
+  // Every file of every workspace except its unit tests, and every file the Dockerfile copies from
+  // the context, SERVICE standing for each service.
+  const copied = dockerfile.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+    .flatMap((copy) => copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))
+    .flatMap((source) => SERVICES.map((service) => source.replace('${SERVICE}', service).replace(/\/$/, '')));
+  // Files git knows of or would add (new ones too), not the ignored local installs and builds.
+  const needed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...WORKSPACES, ...copied], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n').filter((file) => file && !file.endsWith('.spec.ts'));
+  assert.ok(needed.includes('scripts/peek.mjs') && needed.includes('common/package.json'), 'the files of the context are listed');
+  for (const file of needed) assert.ok(!context.ignores(file), `${file} is in the build context`);
+});
+
+test('bind-mounted configs are relabelled for SELinux hosts (z)', () => {
+  loaded();
+  const override = parseYaml(read('otel/tail-sampling.compose.yml'));
+  const mounts = [...Object.values(raw.services), ...Object.values(override.services)]
+    .flatMap((service) => service.volumes ?? []).map(String).filter((volume) => volume.startsWith('./'));
+  assert.ok(mounts.length >= 4);
+  for (const mount of mounts) assert.match(mount, /:ro,z$/, mount);
+});
+
+test('Prometheus sets its retention in its config file, not with the deprecated flag, and keeps it in a named volume', () => {
+  loaded();
+  assert.ok(!services.prometheus.command.some((arg) => arg.startsWith('--storage.tsdb.retention')), 'deprecated in Prometheus 3.16');
+  assert.equal(parseYaml(read('otel/prometheus.yml')).storage?.tsdb?.retention?.time, '1d');
+  const data = services.prometheus.volumes.map(String).find((volume) => volume.endsWith(':/prometheus'));
+  assert.ok(data && Object.hasOwn(raw.volumes, data.split(':')[0]), 'a named volume for /prometheus');
+});
+
+test('a profile with long-running services holds no one-shot that nothing waits for (up --wait would fail on its exit)', () => {
+  loaded();
+  const profiles = new Set(Object.values(services).flatMap((service) => service.profiles ?? []));
+  for (const profile of profiles) {
+    const members = Object.entries(services).filter(([, service]) => service.profiles?.includes(profile));
+    if (!members.some(([, service]) => service.restart !== 'no')) continue;
+    for (const [name, service] of members) {
+      if (service.restart === 'no') assert.ok(isOneShot(name, services), `--profile ${profile} up --wait: ${name} exits and fails it`);
     }
   }
 });

@@ -26,15 +26,18 @@ export const headersOf = (message) =>
 
 /**
  * The messages of `topic` up to its current end, oldest first; with `last`, only the last `last` of
- * each partition. Each message has its partition.
+ * each partition; with `at` ({ partition, offset }), only that message, if it is there. Each message
+ * has its partition.
  */
-export async function readMessages(kafka, topic, { last } = {}) {
+export async function readMessages(kafka, topic, { last, at } = {}) {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const ranges = new Map(
     offsets
-      .map(({ partition, low, high }) => [partition, { from: last ? Math.max(Number(low), Number(high) - last) : Number(low), to: Number(high) }])
+      .map(({ partition, low, high }) => [partition, at
+        ? { from: Number(at.offset), to: at.partition === partition ? Math.min(Number(high), Number(at.offset) + 1) : 0 }
+        : { from: last ? Math.max(Number(low), Number(high) - last) : Number(low), to: Number(high) }])
       .filter(([, { from, to }]) => to > from),
   );
   const remaining = [...ranges.values()].reduce((sum, { from, to }) => sum + to - from, 0);

@@ -2,9 +2,10 @@
 // (the same file docker compose reads), so the two ways of running the demo cannot drift apart.
 // A variable set in the environment wins over .env, as it does for compose.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import dotenv from 'dotenv';
 
 /** Root of the checkout (scripts/stack/ is two levels below it). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -22,8 +23,17 @@ export const KAFKA_TOPICS = Object.freeze(
   ),
 );
 
-/** The three NestJS services, in start order: api-service owns the database schema, so it goes first. */
-export const SERVICES = Object.freeze(['api-service', 'billing-consumer', 'notifier-consumer']);
+/**
+ * The NestJS services: the workspaces of the root package.json that have a src/main.ts (the others,
+ * `common`, are libraries). This is the one list of services; docker-compose.yml describes how each
+ * one runs, and the native stack and the tests take both from there.
+ */
+export const SERVICES = Object.freeze(serviceWorkspaces(REPO_ROOT));
+
+export function serviceWorkspaces(root) {
+  const { workspaces } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  return workspaces.filter((workspace) => existsSync(path.join(root, workspace, 'src', 'main.ts')));
+}
 
 /**
  * Ports that only exist in the native stack. In compose the collector and Jaeger each have their own
@@ -66,32 +76,7 @@ const REQUIRED_KEYS = [
   'METRICS_PORT',
   'PROMETHEUS_PORT',
   'API_PORT',
-  'BILLING_PORT',
-  'NOTIFIER_PORT',
 ];
-
-/**
- * Parses a dotenv file the way compose does for the simple cases used here: KEY=VALUE lines,
- * `#` comment lines, blank lines, optional matching quotes around the value.
- */
-export function parseEnvFile(text) {
-  const values = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    values[match[1]] = unquote(match[2]);
-  }
-  return values;
-}
-
-function unquote(value) {
-  const quoted = /^(['"])(.*)\1$/.exec(value);
-  if (quoted) return quoted[2];
-  // An unquoted value may carry a trailing comment: `KEY=value # note`.
-  return value.replace(/\s+#.*$/, '');
-}
 
 /** An on/off switch from the environment; unset is off. */
 function parseSwitch(key, value = 'off') {
@@ -99,7 +84,7 @@ function parseSwitch(key, value = 'off') {
   throw new Error(`${key}=${value}: use on or off`);
 }
 
-function parsePort(key, value) {
+export function parsePort(key, value) {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`${key}=${value} is not a valid TCP port`);
@@ -112,7 +97,7 @@ function parsePort(key, value) {
  * @param {{ env?: NodeJS.ProcessEnv, envFile?: string }} [options]
  */
 export function loadStackConfig({ env = process.env, envFile = path.join(REPO_ROOT, '.env') } = {}) {
-  const fromFile = parseEnvFile(readFileSync(envFile, 'utf8'));
+  const fromFile = dotenv.parse(readFileSync(envFile, 'utf8'));
   const get = (key) => env[key] ?? fromFile[key];
 
   const missing = REQUIRED_KEYS.filter((key) => !get(key));
@@ -147,8 +132,6 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       metrics: parsePort('METRICS_PORT', get('METRICS_PORT')),
       prometheus: parsePort('PROMETHEUS_PORT', get('PROMETHEUS_PORT')),
       api: parsePort('API_PORT', get('API_PORT')),
-      billing: parsePort('BILLING_PORT', get('BILLING_PORT')),
-      notifier: parsePort('NOTIFIER_PORT', get('NOTIFIER_PORT')),
       ...Object.fromEntries(
         Object.entries(NATIVE_PORTS).map(([key, port]) => {
           const variable = NATIVE_PORT_VARIABLES[key];
@@ -156,6 +139,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
         }),
       ),
     },
+    /** What compose interpolates docker-compose.yml with: .env, and the environment over it. */
+    variables: { ...fromFile, ...env },
     // The collector adds otel/collector-tail-sampling.yaml to its configuration.
     tailSampling: parseSwitch('TAIL_SAMPLING', env.TAIL_SAMPLING),
     paths: {

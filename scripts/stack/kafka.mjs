@@ -4,15 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import kafkajs from 'kafkajs';
 import { KAFKA_TOPICS } from './config.mjs';
-import { fetchMetadata } from './kafka-metadata.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { waitFor, tcpOpen } from './readiness.mjs';
 
 const POM = path.join(import.meta.dirname, 'kafka-pom.xml');
 const BROKER_MAIN_CLASS = 'kafka.Kafka';
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 function kafkaPaths(config) {
   const home = path.join(config.paths.cacheDir, `kafka-${config.versions.kafka}`);
@@ -147,45 +146,52 @@ async function formatStorageOnce(config, paths) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Topics
+// Topics, through kafkajs' admin client
 
-/** Topics of KAFKA_TOPICS that the broker does not know yet, or knows with fewer partitions. */
-async function topicsToSetUp(config) {
-  const metadata = await fetchMetadata({ port: config.ports.kafka, topics: KAFKA_TOPICS.map((t) => t.name) });
-  const known = new Map(metadata.topics.map((topic) => [topic.name, topic]));
-  const missing = [];
-  const tooFewPartitions = [];
-  for (const wanted of KAFKA_TOPICS) {
-    const topic = known.get(wanted.name);
-    if (!topic || topic.errorCode === UNKNOWN_TOPIC_OR_PARTITION) missing.push(wanted);
-    else if (topic.partitions.length < wanted.partitions) tooFewPartitions.push(wanted);
+/** Runs `use` with a connected admin client of the stack's broker, and disconnects it. */
+async function withAdmin(config, use, { retries = 5 } = {}) {
+  const admin = new kafkajs.Kafka({
+    clientId: 'native-stack',
+    brokers: [`127.0.0.1:${config.ports.kafka}`],
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries },
+  }).admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
   }
-  return { missing, tooFewPartitions };
 }
 
-/** Runs kafka-topics against the broker with `args`, once per topic of `topics`. */
-async function eachTopic(config, topics, what, args) {
-  await step('kafka', `${what} ${topics.map((t) => t.name).join(', ')}`, '~2 s per topic', async () => {
-    for (const topic of topics) {
-      await runKafkaTool(config, 'org.apache.kafka.tools.TopicCommand', [
-        '--bootstrap-server', `127.0.0.1:${config.ports.kafka}`,
-        '--topic', topic.name, '--partitions', String(topic.partitions), ...args(topic),
-      ]);
+/**
+ * Creates the demo topics before any service starts, so consumers never subscribe to nothing, and
+ * adds partitions to a topic an older version of the stack made with fewer (Kafka never removes any).
+ */
+async function ensureTopics(config) {
+  await withAdmin(config, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const missing = KAFKA_TOPICS.filter((topic) => !existing.has(topic.name));
+    // Asked for existing topics only: a metadata request for an unknown topic may auto-create it.
+    const present = KAFKA_TOPICS.filter((topic) => existing.has(topic.name));
+    const { topics } = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) }) : { topics: [] };
+    const partitions = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+    const tooFewPartitions = present.filter((topic) => partitions.get(topic.name) < topic.partitions);
+    if (missing.length === 0 && tooFewPartitions.length === 0) {
+      say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
+    }
+    if (tooFewPartitions.length > 0) {
+      await step('kafka', `adding partitions to ${tooFewPartitions.map((t) => t.name).join(', ')}`, '< 1 s', () =>
+        admin.createPartitions({ topicPartitions: tooFewPartitions.map((t) => ({ topic: t.name, count: t.partitions })) }));
+    }
+    if (missing.length > 0) {
+      await step('kafka', `creating topics ${missing.map((t) => t.name).join(', ')}`, '< 1 s', () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+        }));
     }
   });
-}
-
-/** Creates the demo topics before any service starts, so consumers never subscribe to nothing. */
-async function ensureTopics(config) {
-  const { missing, tooFewPartitions } = await topicsToSetUp(config);
-  if (missing.length === 0 && tooFewPartitions.length === 0) {
-    say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
-  }
-  // Topics made by an older version of the stack: Kafka can add partitions (never remove them).
-  if (tooFewPartitions.length > 0) await eachTopic(config, tooFewPartitions, 'adding partitions to', () => ['--alter']);
-  if (missing.length > 0) {
-    await eachTopic(config, missing, 'creating topics', (topic) => ['--create', '--if-not-exists', '--replication-factor', String(topic.replicationFactor)]);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,8 +199,8 @@ async function ensureTopics(config) {
 
 /** A broker is ready when it answers a metadata request and lists itself as a live broker. */
 async function brokerAnswers(config) {
-  const metadata = await fetchMetadata({ port: config.ports.kafka, topics: [] });
-  return metadata.brokers.length > 0;
+  const { brokers } = await withAdmin(config, (admin) => admin.describeCluster(), { retries: 0 });
+  return brokers.length > 0;
 }
 
 export const kafka = {

@@ -89,8 +89,6 @@ export const prometheus = {
       args: [
         `--config.file=${configFile}`,
         `--storage.tsdb.path=${paths.data}`,
-        // A demo needs the last hours, not the default 15 days.
-        '--storage.tsdb.retention.time=1d',
         `--web.listen-address=127.0.0.1:${config.ports.prometheus}`,
       ],
       cwd: config.paths.root,

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { percentile } from '../../scripts/lib/load.mjs';
+import { SERVICES } from '../../scripts/stack/config.mjs';
 import {
   connectionProblem,
   fetchTrace,
@@ -26,7 +27,6 @@ import {
   waitForTrace,
 } from './support.mjs';
 
-const SERVICES = ['api-service', 'billing-consumer', 'notifier-consumer'];
 const DUPLICATE = APP_ATTRIBUTES.billingDuplicate.key;
 
 /**

@@ -7,9 +7,10 @@ import { exec, execSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import kafkajs from 'kafkajs';
 import { fetchTrace as fetchJaegerTrace, normalizeTrace } from '../../scripts/lib/jaeger-traces.mjs';
+import { headersOf, readMessages } from '../../scripts/lib/kafka-messages.mjs';
+import { queryOnce } from '../../scripts/lib/postgres.mjs';
 import { poll } from '../../scripts/stack/readiness.mjs';
 
 export { connectionProblem, normalizeTrace } from '../../scripts/lib/jaeger-traces.mjs';
@@ -157,15 +158,7 @@ export function isAncestor(spans, ancestor, span) {
 // ---------------------------------------------------------------------------------------------
 // Postgres, Kafka, logs
 
-export async function query(sql, params = []) {
-  const client = new pg.Client({ connectionString: env.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+export const query = (sql, params = []) => queryOnce(env.databaseUrl, sql, params);
 
 const kafka = new kafkajs.Kafka({
   clientId: 'e2e-test',
@@ -198,28 +191,9 @@ export function partitionCount(topic) {
 
 /** The headers of the message at `partition`/`offset` of `topic`, decoded as strings. */
 export async function messageHeaders(topic, partition, offset) {
-  const consumer = kafka.consumer({ groupId: `e2e-reader-${process.pid}-${Date.now()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic] });
-    const found = new Promise((resolve) => {
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition: p, message }) => {
-          if (p === partition && message.offset === String(offset)) {
-            resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)])));
-          }
-        },
-      });
-    });
-    consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition, offset: String(offset) }));
-    return await Promise.race([
-      found,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no message at ${topic}/${partition}@${offset}`)), 20_000)),
-    ]);
-  } finally {
-    await consumer.disconnect();
-  }
+  const [message] = await readMessages(kafka, topic, { at: { partition, offset } });
+  assert.ok(message, `a message at ${topic}/${partition}@${offset}`);
+  return headersOf(message);
 }
 
 /** What a test looks for was logged during the run: a stack that ran for days has logs of gigabytes. */
@@ -263,7 +237,7 @@ export async function findMessage(topic, matches, timeoutMs = 30_000) {
           const decoded = {
             key: message.key?.toString(),
             value: message.value?.toString(),
-            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)])),
+            headers: headersOf(message),
           };
           if (matches(decoded)) resolve(decoded);
         },
