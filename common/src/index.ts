@@ -3,6 +3,7 @@ export { DatabaseModule } from './database/database.module.js';
 export { DeadLetters, deadLetterTopic } from './kafka/dead-letters.js';
 export { EventPublisher } from './kafka/event-publisher.js';
 export { EventsModule } from './kafka/events.module.js';
+export { withHeartbeats } from './kafka/heartbeats.js';
 export { HealthModule } from './health/health.module.js';
 export { InvalidEventError, parseEvent } from './kafka/parse-event.js';
 export { KafkaHealthIndicator } from './health/kafka.health.js';
