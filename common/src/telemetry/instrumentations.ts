@@ -5,6 +5,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /**
  * How long a message waited in its topic before a consumer took it: the consumer span's start less
@@ -30,6 +31,8 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     }),
     new KafkaJsInstrumentation({
+      // Runs in the context of the send: the outbox relay says there how often it tried.
+      producerHook: (span) => span.setAttributes(activeSendSpanAttributes()),
       consumerHook: (span, { message }) => {
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
