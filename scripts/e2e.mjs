@@ -45,7 +45,7 @@ if (!process.env.API_URL) {
   stopAfterwards = !alreadyUp && process.env.E2E_KEEP_STACK !== '1';
 }
 
-const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/e2e/trace.e2e.test.mjs', 'test/e2e/dead-letter.e2e.test.mjs', 'test/e2e/visibility.e2e.test.mjs', 'test/e2e/slow-handler.e2e.test.mjs', 'test/e2e/outage.e2e.test.mjs', 'test/e2e/delivery.e2e.test.mjs', 'test/e2e/sampling.e2e.test.mjs'], testEnv);
+const status = node(['--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/e2e/trace.e2e.test.mjs', 'test/e2e/bill-once.e2e.test.mjs', 'test/e2e/dead-letter.e2e.test.mjs', 'test/e2e/visibility.e2e.test.mjs', 'test/e2e/slow-handler.e2e.test.mjs', 'test/e2e/outage.e2e.test.mjs', 'test/e2e/delivery.e2e.test.mjs', 'test/e2e/sampling.e2e.test.mjs'], testEnv);
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');
 }

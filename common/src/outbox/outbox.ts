@@ -40,10 +40,10 @@ export const OUTBOX_ATTEMPTS_ATTRIBUTE = 'app.outbox.attempts';
  * |            | marks them sent in one UPDATE (`drainCommitted`)               | failing on an error         |
  * | sweeping   | sends the messages nobody sent, older than 5 s: those of a     | sending; failing on an      |
  * |            | process that died (`sweep`)                                    | error                       |
- * | failing    | Kafka or Postgres failed: forgets what it held in memory (the  | sending once a sweep        |
- * |            | table has it), waits 0.5 s, 1 s... 5 s, asks whether a broker  | succeeds                    |
- * |            | answers, and only then sweeps every unsent message, oldest     |                             |
- * |            | first (`sweep`, not only stranded ones)                        |                             |
+ * | failing    | Kafka or Postgres failed: forgets what it held in memory (the  | sending once a sweep finds  |
+ * |            | table has it), waits 0.5 s, 1 s... 5 s, asks whether a broker  | less than a batch: the      |
+ * |            | answers, and only then sweeps every unsent message, oldest     | table is drained            |
+ * |            | first (`sweep`, not only stranded ones), batch after batch     |                             |
  *
  * A sweep locks its rows (`SKIP LOCKED`: two sweeps never take the same row) in a transaction that
  * lasts as long as its sends; asking the broker first keeps that transaction and the `send` spans
@@ -115,8 +115,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       let sent = 0;
       try {
         sent = await this.relayOnce();
-        if (this.failures > 0) this.logger.log(`relay: sending again after ${this.failures} failed attempts`);
-        this.failures = 0;
+        // Failing, the relay drains the table, oldest first, before it sends from memory again.
+        if (this.failures > 0 && sent < BATCH_SIZE) {
+          this.logger.log(`relay: sending again after ${this.failures} failed attempts`);
+          this.failures = 0;
+        }
       } catch (error) {
         this.failures += 1;
         this.committed = []; // still unsent in the table: the sweep takes them
@@ -126,7 +129,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
           stack: (error as Error).stack,
         });
       }
-      if (this.failures === 0 && (sent === BATCH_SIZE || this.committed.length > 0)) continue;
+      if (sent === BATCH_SIZE || (this.failures === 0 && this.committed.length > 0)) continue;
       await this.sleep(this.failures > 0 ? backoffMs(this.failures, RETRY_BACKOFF) : POLL_INTERVAL_MS);
     }
   }
