@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
+import pg from 'pg';
 import { percentile } from '../../scripts/lib/load.mjs';
 import { SERVICES } from '../../scripts/stack/config.mjs';
 import {
   connectionProblem,
+  env,
   fetchTrace,
   findMessage,
   normalizeTrace,
@@ -72,6 +74,7 @@ async function assertBilledOnceNotifiedAndTraced(posted, timeoutMs = 120_000) {
   assert.deepEqual(broken, [], 'every trace connected end to end');
   const count = (predicate) => traces.reduce((sum, { spans }) => sum + spans.filter(predicate).length, 0);
   return {
+    traces,
     redeliveries: count((s) => s.name === 'process student') - posted.length,
     duplicatesSuppressed: count((s) => s.name === 'process student' && s.tags[DUPLICATE] === true),
     notificationsRepeated: count((s) => s.name === 'process student-billing') - posted.length,
@@ -132,6 +135,31 @@ describe('a message left in the outbox by a process that died between its commit
   });
 });
 
+/**
+ * Tries for `durationMs` to lock the unsent outbox rows without waiting, as a sweep would; returns
+ * when the first attempt found them locked, or undefined if none did.
+ */
+async function firstLockOfUnsentRows(durationMs) {
+  const client = new pg.Client({ connectionString: env.databaseUrl });
+  await client.connect();
+  try {
+    for (const end = Date.now() + durationMs; Date.now() < end; await sleep(200)) {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT id FROM outbox WHERE sent_at IS NULL FOR UPDATE NOWAIT');
+      } catch (error) {
+        if (error.code === '55P03') return new Date().toISOString(); // lock_not_available
+        throw error;
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+    return undefined;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('Kafka stopped for 30 s while students are posted', () => {
   it('keeps answering 201; once it is back every student is billed exactly once, notified and traced', async (t) => {
     const count = 200;
@@ -139,6 +167,11 @@ describe('Kafka stopped for 30 s while students are posted', () => {
     await sleep(5000);
     const downAt = Date.now();
     await stop('kafka');
+    const stoppedAt = Date.now();
+    // Once the relays have noticed (a send to a dead broker fails within ~6 s), the unsent rows must
+    // stay free: no sweep holds them locked while its sends wait for the broker.
+    await sleep(8000);
+    const lockedAt = await firstLockOfUnsentRows(10_000);
     await sleep(30_000 - (Date.now() - downAt));
     await start('kafka');
     const upAt = Date.now();
@@ -147,6 +180,21 @@ describe('Kafka stopped for 30 s while students are posted', () => {
     const duringOutage = posted.filter((p) => p.sentAt >= downAt && p.sentAt <= upAt);
     assert.ok(duringOutage.length >= 100, `${duringOutage.length} POSTs during the outage`);
     const figures = await assertBilledOnceNotifiedAndTraced(posted);
+
+    // Each message committed while the broker was stopped has one successful `send student` span,
+    // which says how many attempts the relay made, and at most one failed one (it was in flight when
+    // the relay found the broker gone).
+    const waited = new Set(posted.filter((p) => p.sentAt >= stoppedAt && p.sentAt <= upAt).map((p) => p.traceId));
+    const duringOutageTraces = figures.traces.filter(({ traceId }) => waited.has(traceId));
+    const sends = duringOutageTraces.map(({ spans }) => spans.filter((s) => s.name === 'send student'));
+    const failed = (span) => span.tags['otel.status_code'] === 'ERROR';
+    const successfulSends = sends.map((each) => each.filter((s) => !failed(s)));
+    const failedSends = sends.map((each) => each.filter(failed).length);
+    assert.deepEqual(successfulSends.map((each) => each.length).filter((n) => n !== 1), [], 'one successful send student per trace');
+    assert.ok(Math.max(...failedSends) <= 1, `at most one failed send student per trace, not ${Math.max(...failedSends)}`);
+    const attempts = successfulSends.map(([send]) => send.tags['app.outbox.attempts']);
+    assert.ok(attempts.every((n) => n >= 2), `app.outbox.attempts on every send after the outage: ${attempts}`);
+    assert.equal(lockedAt, undefined, `the unsent outbox rows were locked while Kafka was down (${lockedAt})`);
 
     const [{ first_billed: firstBilled }] = await query(
       'SELECT min(billed_at) AS first_billed FROM students WHERE id = ANY($1)',
@@ -157,6 +205,7 @@ describe('Kafka stopped for 30 s while students are posted', () => {
       `N=${count}, Kafka down ${((upAt - downAt) / 1000).toFixed(1)} s, ${duringOutage.length} POSTs meanwhile: ` +
         `all 201, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms; ` +
         `first student of the outage billed ${((firstBilled.getTime() - upAt) / 1000).toFixed(1)} s after Kafka was back; ` +
+        `failed send spans per trace at most ${Math.max(...failedSends)}, app.outbox.attempts ${Math.min(...attempts)}-${Math.max(...attempts)}; ` +
         `redeliveries ${figures.redeliveries}, duplicates suppressed ${figures.duplicatesSuppressed}, notifications repeated ${figures.notificationsRepeated}`,
     );
   });

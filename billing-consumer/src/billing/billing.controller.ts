@@ -14,6 +14,6 @@ export class BillingController {
   /** A message that cannot be handled goes to `student.DLT` and the next one is taken. */
   @EventPattern<string>(STUDENT_TOPIC)
   onStudentRegistered(@Payload() message: unknown, @Ctx() context: KafkaContext): Promise<void> {
-    return this.deadLetters.processOrDeadLetter(context, () => this.billingService.bill(message));
+    return this.deadLetters.processOrDeadLetter(context, () => this.billingService.bill(message, context.getHeartbeat()));
   }
 }

@@ -5,7 +5,8 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 export class BillingEnvironment {
   /**
    * Makes each billing this much slower, so that billing falls behind and the time the next messages
-   * wait in `student` shows in Jaeger (0, the default, is off).
+   * wait in `student` shows in Jaeger (0, the default, is off). Billing heartbeats during the delay, so
+   * it may be longer than the Kafka session (kafka-options.ts).
    */
   @IsOptional()
   @Type(() => Number)

@@ -10,6 +10,7 @@ import { type BillingOutcome, BillingRepository } from './billing.repository.js'
 import { BillingService } from './billing.service.js';
 
 const tracing = useInMemoryTracing();
+const noHeartbeat = async () => {};
 
 /** Records each billing, and the span active meanwhile: the outbox stores that span's context. */
 class RecordingBillingRepository {
@@ -54,7 +55,7 @@ describe('BillingService', () => {
   });
 
   it('bills inside a child span of the consumer span, which the billed message will be sent from', async () => {
-    const consumerSpan = await inConsumerSpan(() => service.bill(registered));
+    const consumerSpan = await inConsumerSpan(() => service.bill(registered, noHeartbeat));
 
     const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
     assert.ok(billSpan, 'a `bill student` span');
@@ -74,7 +75,7 @@ describe('BillingService', () => {
 
   it('acknowledges a duplicate delivery and says so on the consumer span', async () => {
     repository.outcome = 'duplicate';
-    const consumerSpan = await inConsumerSpan(() => service.bill(registered));
+    const consumerSpan = await inConsumerSpan(() => service.bill(registered, noHeartbeat));
     assert.equal((await finished(consumerSpan)).attributes['app.billing.duplicate'], true);
     const billSpan = (await tracing.finishedSpans()).find((span) => span.name === 'bill student');
     assert.equal(billSpan?.status.code, SpanStatusCode.UNSET);
@@ -90,7 +91,7 @@ describe('BillingService', () => {
     it(`rejects a message with ${what}: nothing billed, an error span`, async () => {
       await inConsumerSpan(() =>
         assert.rejects(
-          () => service.bill(message),
+          () => service.bill(message, noHeartbeat),
           (error) => error instanceof InvalidEventError,
         ),
       );

@@ -1,5 +1,5 @@
 import { StudentRegisteredEvent } from '@demo/common/contracts';
-import { parseEvent } from '@demo/common/kafka';
+import { parseEvent, withHeartbeats } from '@demo/common/kafka';
 import { APP_ATTRIBUTES, inSpan } from '@demo/common/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
@@ -26,16 +26,17 @@ export class BillingService {
    * Runs inside the `process student` consumer span (the kafkajs instrumentation makes it active), so
    * `bill student`, its queries and the `student-billing` message it writes all belong to the trace of
    * the POST. Kafka delivers at least once: a second delivery of an event is acknowledged and changes
-   * nothing, and its consumer span says `app.billing.duplicate: true`.
+   * nothing, and its consumer span says `app.billing.duplicate: true`. `heartbeat` keeps this consumer in
+   * its group during BILLING_DELAY_MS, which may be longer than a Kafka session.
    */
-  bill(message: unknown): Promise<void> {
+  bill(message: unknown, heartbeat: () => Promise<void>): Promise<void> {
     const consumerSpan = trace.getActiveSpan();
     return inSpan('bill student', {}, async (span) => {
       const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
       span.setAttribute(APP_ATTRIBUTES.studentId.key, student.id);
       if (this.delayMs > 0) {
         span.addEvent('slowed down by BILLING_DELAY_MS', { [APP_ATTRIBUTES.billingDelayMs.key]: this.delayMs });
-        await sleep(this.delayMs);
+        await withHeartbeats(heartbeat, () => sleep(this.delayMs));
       }
       const feeCents = tuitionFeeCents(student.createdAt);
       const outcome = await this.billing.billOnce(eventId, { ...student, feeCents, billedAt: new Date() });

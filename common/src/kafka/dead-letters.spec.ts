@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
 import { KafkaContext } from '@nestjs/microservices';
@@ -15,16 +16,23 @@ const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 class RecordingPublisher {
   sent: { topic: string; message: { key: string | null; value: unknown; headers?: Record<string, string> } }[] = [];
   failing = false;
+  delayMs = 0;
   async publishRaw(topic: string, message: { key: string | null; value: unknown; headers?: Record<string, string> }) {
+    await sleep(this.delayMs);
     if (this.failing) throw new Error('broker not available');
     this.sent.push({ topic, message });
   }
 }
 
-/** A message as Nest hands it to a handler: headers and value already decoded. */
+let heartbeats = 0;
+const heartbeat = async () => {
+  heartbeats += 1;
+};
+
+/** A message as Nest hands it to a handler: headers and value already decoded, and its heartbeat. */
 function kafkaContext(value: unknown) {
   const message = { key: 'student-1', value, offset: '42', timestamp: '0', headers: { traceparent: TRACEPARENT }, attributes: 0, size: 0 };
-  return new KafkaContext([message, 1, 'student', undefined, undefined, undefined] as never);
+  return new KafkaContext([message, 1, 'student', undefined, heartbeat, undefined] as never);
 }
 
 /** Runs `work` inside a consumer span, as the kafkajs instrumentation does. */
@@ -44,6 +52,7 @@ describe('DeadLetters', () => {
 
   beforeEach(() => {
     tracing.reset();
+    heartbeats = 0;
     publisher = new RecordingPublisher();
     deadLetters = new DeadLetters(publisher as unknown as EventPublisher);
   });
@@ -98,6 +107,17 @@ describe('DeadLetters', () => {
     assert.equal(publisher.sent[0].message.value, '{"id":"student-1"}');
     assert.equal(publisher.sent[0].message.headers?.['dlt-attempts'], '3');
     assert.equal(publisher.sent[0].message.headers?.['dlt-error'], 'Student student-1 does not exist');
+  });
+
+  it('heartbeats while a dead-letter write takes longer than a heartbeat interval (a broker that is down)', async () => {
+    publisher.delayMs = 1_200;
+    await inConsumerSpan(() =>
+      deadLetters.processOrDeadLetter(kafkaContext('not json'), async () => {
+        throw new InvalidEventError('bad');
+      }),
+    );
+    assert.equal(publisher.sent.length, 1);
+    assert.equal(heartbeats, 1);
   });
 
   it('throws when the dead letter cannot be written, so that Kafka delivers the message again', async () => {

@@ -2,14 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { backoffMs } from '../resilience/backoff.js';
 import { EventPublisher } from './event-publisher.js';
+import { withHeartbeats } from './heartbeats.js';
 import { InvalidEventError } from './parse-event.js';
 
 /** Where a consumer of `topic` puts the messages it cannot process. */
 export const deadLetterTopic = (topic: string) => `${topic}.DLT`;
 
 const MAX_ATTEMPTS = 3;
-const FIRST_RETRY_DELAY_MS = 200;
+const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };
 
 /**
  * A message that cannot be processed must neither block its partition (kafkajs would deliver it
@@ -26,6 +28,8 @@ export class DeadLetters {
    * message itself is invalid; the last failure sends the message to the dead-letter topic, with its
    * original headers (its trace context included) and the error, and marks the consumer span as an
    * error. Only a failure to write the dead letter is thrown: Kafka then delivers the message again.
+   * The consumer heartbeats during the pauses and the dead-letter write, which take longer than a
+   * session when the broker is down.
    */
   async processOrDeadLetter(context: KafkaContext, work: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
@@ -34,7 +38,7 @@ export class DeadLetters {
       } catch (error) {
         if (!(error instanceof InvalidEventError) && attempt < MAX_ATTEMPTS) {
           this.logger.warn(`processing failed (${(error as Error).message}), attempt ${attempt} of ${MAX_ATTEMPTS}`);
-          await sleep(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1));
+          await withHeartbeats(context.getHeartbeat(), () => sleep(backoffMs(attempt, RETRY_BACKOFF)));
           continue;
         }
         return this.deadLetter(context, error as Error, attempt);
@@ -65,11 +69,13 @@ export class DeadLetters {
       'dlt-attempts': String(attempts),
     };
     const value = message.value;
-    await this.events.publishRaw(deadLetterTopic(topic), {
-      key: message.key === null || message.key === undefined ? null : String(message.key),
-      value: typeof value === 'string' || Buffer.isBuffer(value) || value === null ? value : JSON.stringify(value),
-      headers,
-    });
+    await withHeartbeats(context.getHeartbeat(), () =>
+      this.events.publishRaw(deadLetterTopic(topic), {
+        key: message.key === null || message.key === undefined ? null : String(message.key),
+        value: typeof value === 'string' || Buffer.isBuffer(value) || value === null ? value : JSON.stringify(value),
+        headers,
+      }),
+    );
     this.logger.error('message sent to the dead-letter topic', {
       topic,
       partition: context.getPartition(),

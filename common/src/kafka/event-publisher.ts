@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
+import type { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { KafkaHealthIndicator } from '../health/kafka.health.js';
 import { keepTrying } from '../resilience/keep-trying.js';
@@ -33,6 +34,20 @@ export class EventPublisher implements OnApplicationBootstrap, OnApplicationShut
   /** Sends `value` as JSON, keyed by `key`: one key, one partition, so a student's events stay in order. */
   publish(topic: string, key: string, value: object): Promise<void> {
     return this.publishRaw(topic, { key, value });
+  }
+
+  /**
+   * Throws unless a broker answers for `topics`. It produces nothing, so it makes no span: the outbox
+   * asks this before it sends again after a failure, instead of trying (and tracing) every send.
+   */
+  async checkBroker(topics: string[]): Promise<void> {
+    const admin = this.kafka.unwrap<Kafka>().admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics });
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Sends a message as it is given: value, key and headers. */

@@ -13,6 +13,9 @@ export function kafkaClientConfig(config: ConfigService): KafkaConfig {
   };
 }
 
+/** How often a consumer tells its group it is alive, between messages and during long waits. */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+
 // Naming the partitioner silences kafkajs 2's warning about its default having changed.
 const producer = { createPartitioner: Partitioners.DefaultPartitioner };
 
@@ -27,11 +30,17 @@ export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
         // How long a fetch waits on an idle topic (kafkajs default 5 s). A stop waits for the fetch
         // in flight, so this bounds how long SIGTERM takes; a message still arrives at once.
         maxWaitTimeInMs: 1000,
-        // After a broker restart the group waits for its members of before the restart until their
-        // session times out (kafkajs default 30 s) before it lets the restarted consumer in. 6 s is
-        // the broker's minimum; heartbeats every second keep a live member well inside it.
-        sessionTimeout: 6_000,
-        heartbeatInterval: 1_000,
+        // A member that sends no heartbeat for this long is evicted and its partitions go to the
+        // others: the message it was handling is delivered again. kafkajs heartbeats between messages
+        // only, so the handlers heartbeat themselves while they wait (`withHeartbeats`: the
+        // BILLING_DELAY_MS delay, the retry pauses, the dead-letter write, ~6 s to a broker that is
+        // down); what is left unbeaten is one attempt's work on Postgres, a few milliseconds, and 15 s
+        // leave room for a slow query or a long GC pause. The price: a consumer killed without a
+        // goodbye (kill -9, a crash) or the members of before a broker restart are waited for this
+        // long before the group is rebalanced, so their partitions stand still for up to 15 s
+        // (the broker's minimum is 6 s, the kafkajs default 30 s, the Java client's 45 s).
+        sessionTimeout: 15_000,
+        heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       },
       // kafkajs handles one message at a time across all partitions by default: at 200 messages/s
       // of ~5 ms each, billing was busy all the time and messages queued for 100+ ms. One message at

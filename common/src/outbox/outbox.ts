@@ -9,28 +9,45 @@ import {
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher.js';
+import { backoffMs } from '../resilience/backoff.js';
+import { APP_ATTRIBUTES } from '../telemetry/attributes.js';
+import { withSendSpanAttributes } from '../telemetry/send-span-attributes.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 
 export const OUTBOX_TOPICS = Symbol('OUTBOX_TOPICS');
 
 const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1_000;
-const MAX_BACKOFF_MS = 5_000;
+const RETRY_BACKOFF = { firstMs: 500, maxMs: 5_000 };
+/** Beyond this many messages waiting in memory, new ones are left to the sweep: they are in the table. */
+const MAX_WAITING_IN_MEMORY = 10 * BATCH_SIZE;
 /** A message this old and still unsent was not sent by the process that wrote it: the sweep takes it. */
-const STRANDED_AFTER = '5 seconds';
+const STRANDED_AFTER_SECONDS = 5;
+/** Failed attempts in a row after which the relay logs errors instead of warnings: not a blip any more. */
+const FAILURES_BEFORE_ERROR = 12;
 
 /**
  * The transactional outbox. A service that changes a row and announces it on Kafka writes both in
  * one Postgres transaction (`add`), so that neither exists without the other, even if Kafka is down
  * or the process dies right after the commit.
  *
- * The relay sends them two ways. Once the transaction has committed, the service hands its messages
- * over (`afterCommit`): the relay sends them and marks them sent in one UPDATE, without reading them
- * back (a read-lock-update transaction per batch cost Postgres and the service four round trips, and
- * each student a few milliseconds). Every second, and while Kafka or Postgres is failing, it sweeps
- * the table for the messages nobody sent: those of a process that died, or that failed to send. The
- * sweep takes them oldest first, locked so that two sweeps never take the same row, and leaves the
- * messages of the last few seconds to the process that wrote them.
+ * The relay is in one of three states:
+ *
+ * | state      | what it does                                                   | next                        |
+ * |------------|----------------------------------------------------------------|-----------------------------|
+ * | sending    | sends the messages this process committed (`afterCommit`) and  | sweeping every second;      |
+ * |            | marks them sent in one UPDATE (`drainCommitted`)               | failing on an error         |
+ * | sweeping   | sends the messages nobody sent, older than 5 s: those of a     | sending; failing on an      |
+ * |            | process that died (`sweep`)                                    | error                       |
+ * | failing    | Kafka or Postgres failed: forgets what it held in memory (the  | sending once a sweep finds  |
+ * |            | table has it), waits 0.5 s, 1 s... 5 s, asks whether a broker  | less than a batch: the      |
+ * |            | answers, and only then sweeps every unsent message, oldest     | table is drained            |
+ * |            | first (`sweep`, not only stranded ones), batch after batch     |                             |
+ *
+ * A sweep locks its rows (`SKIP LOCKED`: two sweeps never take the same row) in a transaction that
+ * lasts as long as its sends; asking the broker first keeps that transaction and the `send` spans
+ * of failed attempts out of an outage: a message that waited gets one `send` span, when it is sent,
+ * with the number of attempts in `app.outbox.attempts`.
  *
  * The message keeps the trace context of the span that wrote it, and the relay sends it inside that
  * context: the `send <topic>` span is still a child of the request (or message) that caused it, even
@@ -43,7 +60,7 @@ const STRANDED_AFTER = '5 seconds';
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(Outbox.name);
   private stopping = false;
-  /** Consecutive failed batches: while Kafka or Postgres is down the relay backs off and only sweeps. */
+  /** Consecutive failed attempts: more than 0 is the failing state. */
   private failures = 0;
   /** Committed by this process and not sent yet, oldest first. */
   private committed: OutboxMessage[] = [];
@@ -69,10 +86,16 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
 
   /** Call once the transaction that added `messages` has committed: the relay sends them at once. */
   afterCommit(...messages: OutboxMessage[]): void {
-    // While sends fail, the sweep sends everything, oldest first, once they work again.
-    if (this.failures > 0 || this.stopping) return;
+    // Failing, the sweep sends everything, oldest first, once Kafka is back; overloaded, the sweep
+    // takes those that do not fit in memory 5 s later.
+    if (this.failures > 0 || this.stopping || this.committed.length >= MAX_WAITING_IN_MEMORY) return;
     this.committed.push(...messages);
     this.interruptSleep?.();
+  }
+
+  /** How many committed messages wait in memory for the relay. */
+  get waitingInMemory(): number {
+    return this.committed.length;
   }
 
   onApplicationBootstrap(): void {
@@ -90,27 +113,42 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     while (!this.stopping) {
       let sent = 0;
       try {
-        // Under steady traffic the sweep still runs every POLL_INTERVAL_MS, not only when idle.
-        const sweepDue = performance.now() - this.lastSweep >= POLL_INTERVAL_MS;
-        if (this.committed.length > 0 && !sweepDue) sent = await this.sendCommitted();
-        // DatabaseModule connects in the background: until it has, there is nothing to read.
-        else if (this.dataSource.isInitialized) {
-          this.lastSweep = performance.now();
-          const swept = new Set((await this.sweep()).map((message) => message.id));
-          // Overloaded, this process may still hold messages old enough to be swept: send them once.
-          this.committed = this.committed.filter((message) => !swept.has(message.id));
-          sent = swept.size;
+        sent = await this.relayOnce();
+        // Failing, the relay drains the table, oldest first, before it sends from memory again.
+        if (this.failures > 0 && sent < BATCH_SIZE) {
+          this.logger.log(`relay: sending again after ${this.failures} failed attempts`);
+          this.failures = 0;
         }
-        if (this.failures > 0) this.logger.log(`relay: sending again after ${this.failures} failed attempts`);
-        this.failures = 0;
       } catch (error) {
         this.failures += 1;
         this.committed = []; // still unsent in the table: the sweep takes them
-        this.logger.warn(`relay: ${(error as Error).message}; the messages stay in the outbox (attempt ${this.failures})`);
+        const level = this.failures >= FAILURES_BEFORE_ERROR ? 'error' : 'warn';
+        this.logger[level](`relay: ${(error as Error).message}; the messages stay in the outbox`, {
+          attempt: this.failures,
+          stack: (error as Error).stack,
+        });
       }
-      if (this.failures === 0 && (sent === BATCH_SIZE || this.committed.length > 0)) continue;
-      await this.sleep(this.failures > 0 ? Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.failures) : POLL_INTERVAL_MS);
+      if (sent === BATCH_SIZE || (this.failures === 0 && this.committed.length > 0)) continue;
+      await this.sleep(this.failures > 0 ? backoffMs(this.failures, RETRY_BACKOFF) : POLL_INTERVAL_MS);
     }
+  }
+
+  /** One step of the state machine above; returns how many messages it sent. */
+  private async relayOnce(): Promise<number> {
+    if (this.failures > 0) {
+      await this.events.checkBroker(this.topics);
+      return (await this.sweep({ onlyStranded: false })).length;
+    }
+    // Under steady traffic the sweep still runs every POLL_INTERVAL_MS, not only when idle.
+    const sweepDue = performance.now() - this.lastSweep >= POLL_INTERVAL_MS;
+    if (this.committed.length > 0 && !sweepDue) return this.drainCommitted();
+    this.lastSweep = performance.now();
+    // DatabaseModule connects in the background: until it has, there is nothing to read.
+    if (!this.dataSource.isInitialized) return 0;
+    const swept = new Set((await this.sweep({ onlyStranded: true })).map((message) => message.id));
+    // Overloaded, this process may still hold messages old enough to be swept: send them once.
+    this.committed = this.committed.filter((message) => !swept.has(message.id));
+    return swept.size;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -124,7 +162,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   /** Sends what this process committed (those that arrived meanwhile go in the next batch). */
-  private async sendCommitted(): Promise<number> {
+  private async drainCommitted(): Promise<number> {
     const messages = this.committed.splice(0, BATCH_SIZE);
     await this.sendAll(messages);
     await markSent(this.dataSource.manager, messages);
@@ -132,16 +170,18 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   /**
-   * Sends the oldest unsent messages and marks them sent, in one transaction. Rows another replica is
-   * sweeping are skipped (SKIP LOCKED), and a failed send rolls the batch back: it is sent again later.
-   * While sends fail, this process hands nothing to `sendCommitted`, so the sweep takes every row.
+   * Sends the oldest unsent messages (only those older than STRANDED_AFTER_SECONDS unless failing)
+   * and marks them sent, in one transaction. Rows another replica is sweeping are skipped (SKIP
+   * LOCKED), and a failed send rolls the batch back: it is sent again later.
    */
-  private sweep(): Promise<OutboxMessage[]> {
+  private sweep({ onlyStranded }: { onlyStranded: boolean }): Promise<OutboxMessage[]> {
     return this.dataSource.transaction(async (manager) => {
       const unsent = manager
         .createQueryBuilder(OutboxMessage, 'message')
         .where('message.sent_at IS NULL AND message.topic IN (:...topics)', { topics: this.topics });
-      if (this.failures === 0) unsent.andWhere(`message.created_at < now() - interval '${STRANDED_AFTER}'`);
+      if (onlyStranded) {
+        unsent.andWhere('message.created_at < now() - make_interval(secs => :strandedAfter)', { strandedAfter: STRANDED_AFTER_SECONDS });
+      }
       const messages: OutboxMessage[] = await unsent
         .orderBy('message.id')
         .limit(BATCH_SIZE)
@@ -159,10 +199,16 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     await Promise.all(inKeyOrder(messages).map((sameKey) => this.sendInOrder(sameKey)));
   }
 
-  /** Each message is sent in the trace context it was written in: its `send` span joins that trace. */
+  /**
+   * Each message is sent in the trace context it was written in: its `send` span joins that trace.
+   * One `send()` per message, not one for the batch: the kafkajs instrumentation starts the span of
+   * every message of a `send()` from the one context active at the call, so a batch would put all
+   * its messages in the trace of whichever message came first.
+   */
   private async sendInOrder(messages: OutboxMessage[]): Promise<void> {
+    const attempts = this.failures > 0 ? { [APP_ATTRIBUTES.outboxAttempts.key]: this.failures + 1 } : {};
     for (const message of messages) {
-      const writer = propagation.extract(ROOT_CONTEXT, message.traceContext);
+      const writer = withSendSpanAttributes(propagation.extract(ROOT_CONTEXT, message.traceContext), attempts);
       await context.with(writer, () => this.events.publish(message.topic, message.key, message.payload));
     }
   }
@@ -171,7 +217,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
 /** One UPDATE for the batch; in `manager`'s transaction if it has one. */
 async function markSent(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await manager.update(OutboxMessage, messages.map((message) => message.id), { sentAt: new Date() });
+  // The database's clock, as for created_at.
+  await manager.update(OutboxMessage, messages.map((message) => message.id), { sentAt: () => 'now()' });
 }
 
 function inKeyOrder(messages: OutboxMessage[]): OutboxMessage[][] {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@nestjs/common';
+import { backoffMs } from './backoff.js';
 
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 5_000;
+const BACKOFF = { firstMs: 500, maxMs: 5_000 };
 
 /**
  * Calls `connect` until it succeeds, waiting 0.5 s, 1 s, 2 s... (at most 5 s) between attempts and
@@ -21,7 +21,7 @@ export async function keepTrying(
       if (attempt > 1) logger.log(`${what}: connected after ${attempt} attempts`);
       return;
     } catch (error) {
-      const delayMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1));
+      const delayMs = backoffMs(attempt, BACKOFF);
       logger.warn(`${what}: not reachable (${(error as Error).message}), attempt ${attempt}, next in ${delayMs} ms`);
       await sleep(delayMs);
     }

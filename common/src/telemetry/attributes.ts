@@ -35,6 +35,12 @@ export const APP_ATTRIBUTES = {
     brief: 'The BILLING_DELAY_MS the billing waited, on the event `slowed down by BILLING_DELAY_MS`.',
     example: 2000,
   },
+  outboxAttempts: {
+    key: 'app.outbox.attempts',
+    type: 'int',
+    brief: 'On the `send <topic>` span of a message that waited while Kafka or Postgres failed: the relay\'s attempts, this one included.',
+    example: 5,
+  },
   timeInQueueMs: {
     key: 'app.messaging.time_in_queue_ms',
     type: 'int',

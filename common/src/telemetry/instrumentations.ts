@@ -7,6 +7,7 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
 import { APP_ATTRIBUTES } from './attributes.js';
+import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /**
  * instrumentation-http, except that a request arriving with a client's trace context starts a new
@@ -55,6 +56,8 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     }),
     new KafkaJsInstrumentation({
+      // Runs in the context of the send: the outbox relay says there how often it tried.
+      producerHook: (span) => span.setAttributes(activeSendSpanAttributes()),
       consumerHook: (span, { message }) => {
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.

@@ -11,6 +11,7 @@ import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } f
 import { useInMemoryTracing } from '../testing.js';
 import { APP_ATTRIBUTES } from './attributes.js';
 import { instrumentations } from './instrumentations.js';
+import { withSendSpanAttributes } from './send-span-attributes.js';
 
 const tracing = useInMemoryTracing();
 const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
@@ -45,6 +46,15 @@ describe('trace context across Kafka', () => {
     assert.equal(producerSpan.parentSpanContext?.spanId, parentSpan.spanContext().spanId);
     const { traceId, spanId } = producerSpan.spanContext();
     assert.match(String(message.headers?.traceparent), new RegExp(`^00-${traceId}-${spanId}-01$`));
+  });
+
+  it('puts the attributes of withSendSpanAttributes on the send span started in its context', async () => {
+    const relayContext = withSendSpanAttributes(trace.setSpan(context.active(), parentSpan), { 'app.outbox.attempts': 4 });
+    await context.with(relayContext, () => producer.send({ topic: 'student-billing', messages: [{ key: 'student-1', value: '{}' }] }).catch(() => undefined));
+    const sendSpan = (await tracing.finishedSpans()).find((span) => span.name === 'send student-billing');
+    assert.equal(sendSpan?.attributes['app.outbox.attempts'], 4);
+    const plainSend = (await tracing.finishedSpans()).find((span) => span.name === 'send student');
+    assert.equal(plainSend?.attributes['app.outbox.attempts'], undefined);
   });
 
   it('runs the handler inside a CONSUMER span that is the child of the producer span', async () => {
