@@ -21,6 +21,17 @@ export function kafkaClient(clientId, brokers) {
   return new kafkajs.Kafka({ clientId, brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 2 } });
 }
 
+/** Runs `work` with a connected admin client of `kafka` (a kafkajs client), and disconnects it. */
+export async function withAdmin(kafka, work) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export const headersOf = (message) =>
   Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
 
@@ -30,9 +41,7 @@ export const headersOf = (message) =>
  * has its partition.
  */
 export async function readMessages(kafka, topic, { last, at } = {}) {
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
   const ranges = new Map(
     offsets
       .map(({ partition, low, high }) => [partition, at

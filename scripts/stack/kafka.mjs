@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
+import { withAdmin } from '../lib/kafka-messages.mjs';
 import { KAFKA_TOPICS } from './config.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
@@ -149,19 +150,14 @@ async function formatStorageOnce(config, paths) {
 // Topics, through kafkajs' admin client
 
 /** Runs `use` with a connected admin client of the stack's broker, and disconnects it. */
-async function withAdmin(config, use, { retries = 5 } = {}) {
-  const admin = new kafkajs.Kafka({
+function withStackAdmin(config, use, { retries = 5 } = {}) {
+  const kafka = new kafkajs.Kafka({
     clientId: 'native-stack',
     brokers: [`127.0.0.1:${config.ports.kafka}`],
     logLevel: kafkajs.logLevel.NOTHING,
     retry: { retries },
-  }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
+  });
+  return withAdmin(kafka, use);
 }
 
 /**
@@ -169,7 +165,7 @@ async function withAdmin(config, use, { retries = 5 } = {}) {
  * adds partitions to a topic an older version of the stack made with fewer (Kafka never removes any).
  */
 async function ensureTopics(config) {
-  await withAdmin(config, async (admin) => {
+  await withStackAdmin(config, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = KAFKA_TOPICS.filter((topic) => !existing.has(topic.name));
     // Asked for existing topics only: a metadata request for an unknown topic may auto-create it.
@@ -199,7 +195,7 @@ async function ensureTopics(config) {
 
 /** A broker is ready when it answers a metadata request and lists itself as a live broker. */
 async function brokerAnswers(config) {
-  const { brokers } = await withAdmin(config, (admin) => admin.describeCluster(), { retries: 0 });
+  const { brokers } = await withStackAdmin(config, (admin) => admin.describeCluster(), { retries: 0 });
   return brokers.length > 0;
 }
 

@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { fetchTrace as fetchJaegerTrace, normalizeTrace } from '../../scripts/lib/jaeger-traces.mjs';
-import { headersOf, readMessages } from '../../scripts/lib/kafka-messages.mjs';
+import { headersOf, readMessages, withAdmin } from '../../scripts/lib/kafka-messages.mjs';
 import { queryOnce } from '../../scripts/lib/postgres.mjs';
 import { poll } from '../../scripts/stack/readiness.mjs';
 
@@ -166,27 +166,16 @@ const kafka = new kafkajs.Kafka({
   logLevel: kafkajs.logLevel.NOTHING,
 });
 
-/** Runs `work` with a connected Kafka admin client, and disconnects it. */
-async function withAdmin(work) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The end offset of each partition of `topic`, as one string to compare. */
 export function topicEndOffsets(topic) {
-  return withAdmin(async (admin) =>
+  return withAdmin(kafka, async (admin) =>
     (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => `${partition}:${high}`).sort().join(','),
   );
 }
 
 /** How many partitions `topic` has. */
 export function partitionCount(topic) {
-  return withAdmin(async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length);
+  return withAdmin(kafka, async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length);
 }
 
 /** The headers of the message at `partition`/`offset` of `topic`, decoded as strings. */

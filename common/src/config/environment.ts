@@ -18,6 +18,11 @@ export class ServiceEnvironment {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
+
+  /** The service's name in traces, read by the SDK; also its Kafka client id. */
+  @IsOptional()
+  @IsString()
+  OTEL_SERVICE_NAME?: string;
 }
 
 /** What a Kafka consumer needs. */

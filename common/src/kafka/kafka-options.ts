@@ -1,11 +1,12 @@
 import type { ConfigService } from '@nestjs/config';
+import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environment.js';
 import { type KafkaOptions, Transport } from '@nestjs/microservices';
 import { type KafkaConfig, Partitioners } from 'kafkajs';
 
-export function kafkaClientConfig(config: ConfigService): KafkaConfig {
+export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true>): KafkaConfig {
   return {
-    clientId: config.get<string>('OTEL_SERVICE_NAME', 'nestjs-kafka-tracing'),
-    brokers: config.getOrThrow<string>('KAFKA_BROKERS').split(','),
+    clientId: config.get('OTEL_SERVICE_NAME', { infer: true }) ?? 'nestjs-kafka-tracing',
+    brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
     // kafkajs waits up to 30 s between reconnection attempts by default, so a consumer came back
     // long after the broker did. At most 2 s apart, it is back within seconds, and a send to a
     // broker that is down fails within ~6 s (the outbox sends it again later).
@@ -20,13 +21,13 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 const producer = { createPartitioner: Partitioners.DefaultPartitioner };
 
 /** Options of the Kafka server of a consumer microservice (`app.connectMicroservice`). */
-export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
+export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>): KafkaOptions {
   return {
     transport: Transport.KAFKA,
     options: {
       client: kafkaClientConfig(config),
       consumer: {
-        groupId: config.getOrThrow<string>('KAFKA_CONSUMER_GROUP'),
+        groupId: config.get('KAFKA_CONSUMER_GROUP', { infer: true }),
         // How long a fetch waits on an idle topic (kafkajs default 5 s). A stop waits for the fetch
         // in flight, so this bounds how long SIGTERM takes; a message still arrives at once.
         maxWaitTimeInMs: 1000,
@@ -59,7 +60,7 @@ export function kafkaConsumerOptions(config: ConfigService): KafkaOptions {
 }
 
 /** Options of a client that only produces (no reply consumer group is joined). */
-export function kafkaProducerOptions(config: ConfigService): KafkaOptions {
+export function kafkaProducerOptions(config: ConfigService<ServiceEnvironment, true>): KafkaOptions {
   return {
     transport: Transport.KAFKA,
     options: { client: kafkaClientConfig(config), producer, producerOnlyMode: true },
