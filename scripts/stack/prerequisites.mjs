@@ -59,7 +59,7 @@ export function checkPrerequisites(config) {
     collectorBinaryPresent(config) && jaegerBinaryPresent(config) && prometheusBinaryPresent(config)
       ? undefined
       : checkCommand('go', 'builds the collector, Jaeger and Prometheus once',
-        'Go 1.25 or newer: `apt-get install -y golang` where the distribution ships it (Debian 12 has 1.19: too old), ' +
+        'Go 1.26.7 or newer (the Prometheus module asks for it): `apt-get install -y golang` where the distribution ships it (Debian 12 has 1.19: too old), ' +
         'otherwise the tarball from https://go.dev/dl/'),
     checkPostgres(config),
   ].filter(Boolean);
