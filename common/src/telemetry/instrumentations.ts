@@ -1,11 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_MESSAGING_CLIENT_ID,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+} from '@opentelemetry/semantic-conventions/incubating';
+import { EVENT_ID_HEADER } from '../contracts/headers.js';
+import { kafkaClientId } from '../kafka/client-id.js';
 import { APP_ATTRIBUTES } from './attributes.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
 
@@ -44,9 +51,30 @@ export function isHealthProbe(request: IncomingMessage): boolean {
   return request.url?.startsWith('/health/') ?? false;
 }
 
+/**
+ * What the conventions recommend on every Kafka span and the instrumentation cannot tell (its hooks
+ * see the span and the message, not the client): the client id, and the broker when there is only
+ * one. With several bootstrap brokers the one a send or fetch went to is not known, so none is named.
+ */
+function kafkaClientAttributes(env: NodeJS.ProcessEnv): Attributes {
+  const brokers = env.KAFKA_BROKERS?.split(',') ?? [];
+  const [address, port] = brokers.length === 1 ? brokers[0]!.split(':') : [];
+  return {
+    [ATTR_MESSAGING_CLIENT_ID]: kafkaClientId(env.OTEL_SERVICE_NAME),
+    ...(address && port ? { [ATTR_SERVER_ADDRESS]: address, [ATTR_SERVER_PORT]: Number(port) } : {}),
+  };
+}
+
+/** The event id the publisher put in the message's headers (a Buffer on the consumer side). */
+function messageIdAttribute(message: KafkajsMessage): Attributes {
+  const eventId = message.headers?.[EVENT_ID_HEADER];
+  return eventId === undefined || Array.isArray(eventId) ? {} : { [ATTR_MESSAGING_MESSAGE_ID]: String(eventId) };
+}
+
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
+  const clientAttributes = kafkaClientAttributes(env);
   const Http = env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation;
   return [
     new Http({ ignoreIncomingRequestHook: isHealthProbe }),
@@ -57,8 +85,10 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
     }),
     new KafkaJsInstrumentation({
       // Runs in the context of the send: the outbox relay says there how often it tried.
-      producerHook: (span) => span.setAttributes(activeSendSpanAttributes()),
+      producerHook: (span, { message }) =>
+        span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message), ...activeSendSpanAttributes() }),
       consumerHook: (span, { message }) => {
+        span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message) });
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);

@@ -6,15 +6,19 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
 import { useInMemoryTracing } from '../testing.js';
 import { APP_ATTRIBUTES } from './attributes.js';
 import { instrumentations } from './instrumentations.js';
 import { withSendSpanAttributes } from './send-span-attributes.js';
+import { EVENT_ID_HEADER } from '../contracts/headers.js';
+
+const pick = (attributes: Attributes, keys: string[]) => Object.fromEntries(keys.map((key) => [key, attributes[key]]));
 
 const tracing = useInMemoryTracing();
-const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
+const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer', OTEL_SERVICE_NAME: 'billing-consumer', KAFKA_BROKERS: 'kafka:9092' });
+const EVENT_ID = '5f0c6a57-0c1e-4d4a-9d3b-2b7e8f1a6c42';
 // Required after the instrumentations are enabled, so that their require hook patches kafkajs.
 const { Kafka } = createRequire(import.meta.url)('kafkajs') as { Kafka: new (config: KafkaConfig) => KafkaClient };
 
@@ -28,7 +32,7 @@ describe('trace context across Kafka', () => {
   const parentSpan = trace.getTracer('test').startSpan('POST /api/v1/students', { kind: SpanKind.SERVER });
 
   before(async () => {
-    message = { key: 'student-1', value: JSON.stringify({ id: 'student-1' }) };
+    message = { key: 'student-1', value: JSON.stringify({ id: 'student-1', eventId: EVENT_ID }), headers: { [EVENT_ID_HEADER]: EVENT_ID } };
     await context.with(trace.setSpan(context.active(), parentSpan), () =>
       producer.send({ topic: 'student', messages: [message] }).catch(() => undefined),
     );
@@ -46,6 +50,14 @@ describe('trace context across Kafka', () => {
     assert.equal(producerSpan.parentSpanContext?.spanId, parentSpan.spanContext().spanId);
     const { traceId, spanId } = producerSpan.spanContext();
     assert.match(String(message.headers?.traceparent), new RegExp(`^00-${traceId}-${spanId}-01$`));
+  });
+
+  it('names the message, the client and the broker on the send span', async () => {
+    const producerSpan = (await tracing.finishedSpans()).find((span) => span.name === 'send student')!;
+    assert.deepEqual(
+      pick(producerSpan.attributes, ['messaging.message.id', 'messaging.client.id', 'server.address', 'server.port']),
+      { 'messaging.message.id': EVENT_ID, 'messaging.client.id': 'billing-consumer', 'server.address': 'kafka', 'server.port': 9092 },
+    );
   });
 
   it('puts the attributes of withSendSpanAttributes on the send span started in its context', async () => {
@@ -94,6 +106,10 @@ describe('trace context across Kafka', () => {
         partition: consumerSpan.attributes['messaging.destination.partition.id'],
       },
       { system: 'kafka', destination: 'student', operation: 'process', group: 'billing-consumer', partition: '2' },
+    );
+    assert.deepEqual(
+      pick(consumerSpan.attributes, ['messaging.message.id', 'messaging.client.id', 'server.address', 'server.port']),
+      { 'messaging.message.id': EVENT_ID, 'messaging.client.id': 'billing-consumer', 'server.address': 'kafka', 'server.port': 9092 },
     );
     const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs.key]);
     assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
