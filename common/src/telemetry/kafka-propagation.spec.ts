@@ -1,7 +1,7 @@
 /**
  * The Kafka half of the trace, in one process: the kafkajs instrumentation, configured as in every
  * service, writes `traceparent` into a produced message, and a consumer that receives that message
- * runs its handler inside a CONSUMER span that is the child of the producer span.
+ * runs its handler inside a CONSUMER span that is the child of the producer span, and linked to it.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -69,7 +69,7 @@ describe('trace context across Kafka', () => {
     assert.equal(plainSend?.attributes['app.outbox.attempts'], undefined);
   });
 
-  it('runs the handler inside a CONSUMER span that is the child of the producer span', async () => {
+  it('runs the handler inside a CONSUMER span that is the child of the producer span and linked to it', async () => {
     const runConfig: { eachMessage?: (payload: EachMessagePayload) => Promise<void> } = {
       eachMessage: async () => {
         activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
@@ -96,6 +96,11 @@ describe('trace context across Kafka', () => {
     assert.equal(consumerSpan.kind, SpanKind.CONSUMER);
     assert.equal(consumerSpan.spanContext().traceId, producerSpan.spanContext().traceId);
     assert.equal(consumerSpan.parentSpanContext?.spanId, producerSpan.spanContext().spanId);
+    assert.deepEqual(
+      consumerSpan.links.map(({ context }) => [context.traceId, context.spanId]),
+      [[producerSpan.spanContext().traceId, producerSpan.spanContext().spanId]],
+      'and linked to it',
+    );
     assert.equal(activeInHandler, consumerSpan.spanContext().spanId, 'the consumer span is active in the handler');
     assert.deepEqual(
       {
