@@ -5,9 +5,10 @@
  * because an instrumentation can only patch a library that has not been loaded yet.
  * Everything is configured by the standard OTEL_* environment variables: OTEL_SERVICE_NAME,
  * OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED...
- * Two of the project's own are read by the instrumentations (telemetry/instrumentations.ts):
- * KAFKA_CONSUMER_GROUP, and CLIENT_TRACEPARENT, which decides whether a client's `traceparent` makes
- * a request part of the client's trace (`parent`, the default) or starts a new trace linked to it (`link`).
+ * Three of the project's own are read by the instrumentations (telemetry/instrumentations.ts):
+ * KAFKA_CONSUMER_GROUP; CLIENT_TRACEPARENT, which decides whether a client's `traceparent` makes
+ * a request part of the client's trace (`parent`, the default) or starts a new trace linked to it
+ * (`link`); and KAFKA_CONSUMER_TRACE, the same choice for a consumer and the message it processes.
  * The attributes the project adds to spans are listed in telemetry/attributes.ts.
  * The set-up itself is in telemetry/start-tracing.ts.
  */

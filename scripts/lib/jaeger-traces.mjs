@@ -5,7 +5,12 @@
 export function normalizeTrace(trace) {
   return trace.spans.map((span) => {
     const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
-    const parent = span.references.find((reference) => reference.refType === 'CHILD_OF');
+    // A consumer span is the child of its send span and linked to it: Jaeger folds such a link into
+    // the parent reference and types it FOLLOWS_FROM. A reference within the trace is the parent all
+    // the same, as in Jaeger's UI and its dependencies (a root span's links are to other traces).
+    const parent =
+      span.references.find((reference) => reference.refType === 'CHILD_OF') ??
+      span.references.find((reference) => reference.refType === 'FOLLOWS_FROM' && reference.traceID === span.traceID);
     return {
       name: span.operationName,
       traceId: span.traceID,

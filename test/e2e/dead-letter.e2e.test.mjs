@@ -25,6 +25,7 @@ describe('a poison message on `student`', () => {
     const { spans } = await waitForTrace(traceId, (s) => s.some((span) => span.name === 'send student.DLT'));
     const consumerSpan = spans.find((span) => span.name === 'process student');
     assert.equal(consumerSpan.tags['otel.status_code'], 'ERROR');
+    assert.equal(consumerSpan.tags['error.type'], 'InvalidEventError', 'error.type, required on a failed operation');
     assert.ok(spans.some((span) => span.name === 'send student.DLT' && span.parentId === consumerSpan.spanId));
 
     const response = await postStudent({ firstname: 'Next', lastname: 'InLine' });

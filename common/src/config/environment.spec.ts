@@ -30,5 +30,7 @@ describe('validateEnvironment', () => {
     assert.throws(() => validate({ ...valid, PORT: '70000' }), /PORT: PORT must not be greater than 65535/);
     assert.throws(() => validate({ ...valid, KAFKA_BROKERS: 'kafka' }), /KAFKA_BROKERS must be a comma-separated list of host:port/);
     assert.throws(() => validate({ ...valid, DATABASE_URL: 'mysql://x' }), /DATABASE_URL must be a postgres:\/\/ connection URL/);
+    assert.throws(() => validate({ ...valid, KAFKA_CONSUMER_TRACE: 'links' }), /KAFKA_CONSUMER_TRACE must be one of the following values: parent, link/);
+    assert.equal(validate({ ...valid, KAFKA_CONSUMER_TRACE: 'link' }).KAFKA_CONSUMER_TRACE, 'link');
   });
 });

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { KAFKA_CONSUMER_TRACE_SETTINGS } from '../telemetry/kafka-consumer-trace.js';
 
 /** What every service needs. */
 export class ServiceEnvironment {
@@ -31,6 +32,11 @@ export class ConsumerEnvironment {
   @IsString()
   @IsNotEmpty()
   KAFKA_CONSUMER_GROUP: string;
+
+  /** Read by the telemetry bootstrap: see telemetry/kafka-consumer-trace.ts. */
+  @IsOptional()
+  @IsIn(KAFKA_CONSUMER_TRACE_SETTINGS)
+  KAFKA_CONSUMER_TRACE?: (typeof KAFKA_CONSUMER_TRACE_SETTINGS)[number];
 }
 
 type Constructor<T> = new () => T;

@@ -82,6 +82,7 @@ describe('DeadLetters', () => {
       'dlt-attempts': '1',
     });
     assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes['error.type'], 'InvalidEventError');
     assert.equal(span.events[0]?.name, 'exception');
   });
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { backoffMs } from '../resilience/backoff.js';
 import { EventPublisher } from './event-publisher.js';
 import { withHeartbeats } from './heartbeats.js';
@@ -51,6 +52,9 @@ export class DeadLetters {
     const consumerSpan = trace.getActiveSpan();
     consumerSpan?.recordException(error);
     consumerSpan?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    // Conditionally required on a failed operation; the instrumentation sets it only when the handler
+    // throws, and this one acknowledges the message instead.
+    consumerSpan?.setAttribute(ATTR_ERROR_TYPE, error.name);
 
     const message = context.getMessage();
     const topic = context.getTopic();

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { ClientKafka } from '@nestjs/microservices';
 import type { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { KafkaHealthIndicator } from '../health/kafka.health.js';
 import { keepTrying } from '../resilience/keep-trying.js';
 
@@ -31,9 +32,13 @@ export class EventPublisher implements OnApplicationBootstrap, OnApplicationShut
     this.shuttingDown = true;
   }
 
-  /** Sends `value` as JSON, keyed by `key`: one key, one partition, so a student's events stay in order. */
-  publish(topic: string, key: string, value: object): Promise<void> {
-    return this.publishRaw(topic, { key, value });
+  /**
+   * Sends `value` as JSON, keyed by `key`: one key, one partition, so a student's events stay in order.
+   * The event id goes in a header too, where the kafkajs hooks read it for `messaging.message.id`
+   * without decoding the value.
+   */
+  publish(topic: string, key: string, value: object, eventId: string): Promise<void> {
+    return this.publishRaw(topic, { key, value, headers: { [EVENT_ID_HEADER]: eventId } });
   }
 
   /**

@@ -2,10 +2,11 @@ import type { ConfigService } from '@nestjs/config';
 import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environment.js';
 import { type KafkaOptions, Transport } from '@nestjs/microservices';
 import { type KafkaConfig, Partitioners } from 'kafkajs';
+import { kafkaClientId } from './client-id.js';
 
 export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true>): KafkaConfig {
   return {
-    clientId: config.get('OTEL_SERVICE_NAME', { infer: true }) ?? 'nestjs-kafka-tracing',
+    clientId: kafkaClientId(config.get('OTEL_SERVICE_NAME', { infer: true })),
     brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
     // kafkajs waits up to 30 s between reconnection attempts by default, so a consumer came back
     // long after the broker did. At most 2 s apart, it is back within seconds, and a send to a
@@ -63,6 +64,7 @@ export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & 
 export function kafkaProducerOptions(config: ConfigService<ServiceEnvironment, true>): KafkaOptions {
   return {
     transport: Transport.KAFKA,
-    options: { client: kafkaClientConfig(config), producer, producerOnlyMode: true },
+    // Nest would append "-client" to the client id: it is exactly the service's, as on its consumer.
+    options: { client: kafkaClientConfig(config), producer, producerOnlyMode: true, postfixId: '' },
   };
 }

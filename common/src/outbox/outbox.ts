@@ -209,7 +209,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const attempts = this.failures > 0 ? { [APP_ATTRIBUTES.outboxAttempts.key]: this.failures + 1 } : {};
     for (const message of messages) {
       const writer = withSendSpanAttributes(propagation.extract(ROOT_CONTEXT, message.traceContext), attempts);
-      await context.with(writer, () => this.events.publish(message.topic, message.key, message.payload));
+      await context.with(writer, () => this.events.publish(message.topic, message.key, message.payload, message.eventId));
     }
   }
 }

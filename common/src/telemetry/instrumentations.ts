@@ -1,35 +1,76 @@
 import type { IncomingMessage } from 'node:http';
-import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type SpanContext,
+  SpanKind,
+  type TextMapGetter,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { ATTR_MESSAGING_CONSUMER_GROUP_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_MESSAGING_CLIENT_ID,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+} from '@opentelemetry/semantic-conventions/incubating';
+import { EVENT_ID_HEADER } from '../contracts/headers.js';
+import { kafkaClientId } from '../kafka/client-id.js';
 import { APP_ATTRIBUTES } from './attributes.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /**
- * instrumentation-http, except that a request arriving with a client's trace context starts a new
- * trace, linked to the client's span. instrumentation-http has no option for it: it starts the server
- * span with `tracer.startSpan`, in the context extracted from the headers, and this tracer makes that
- * span a root with a link instead. Nothing else changes: the handler, its queries and the Kafka
- * messages it causes are in the new trace, and the outbox and Kafka consumers still continue the
- * trace context they read (they do not use this tracer).
+ * `tracer`, except that a span of `kind` started in a remote span's context (read from an HTTP
+ * request's or a Kafka message's headers) starts a new trace, linked to that span, instead of
+ * becoming its child. The instrumentations have no option for it: they start these spans with
+ * `tracer.startSpan` in the extracted context, and this tracer makes the span a root with a link.
+ * What runs inside it (the handler, its queries, the messages it causes) is in the new trace.
  */
+function linkingTracer(tracer: Tracer, kind: SpanKind): Tracer {
+  return {
+    startSpan(name, options = {}, parent = context.active()) {
+      const remote = trace.getSpanContext(parent);
+      if (options.kind !== kind || !remote?.isRemote) return tracer.startSpan(name, options, parent);
+      return tracer.startSpan(name, { ...options, root: true, links: [...(options.links ?? []), { context: remote }] }, parent);
+    },
+    // Both instrumentations start their spans with startSpan only.
+    startActiveSpan: tracer.startActiveSpan.bind(tracer),
+  };
+}
+
+/** CLIENT_TRACEPARENT=link: a request with a client's trace context starts a new trace, linked to it. */
 class LinkClientTraceHttpInstrumentation extends HttpInstrumentation {
   protected override get tracer(): Tracer {
-    const tracer = super.tracer;
-    return {
-      startSpan(name, options = {}, parent = context.active()) {
-        const client = trace.getSpanContext(parent);
-        if (options.kind !== SpanKind.SERVER || !client?.isRemote) return tracer.startSpan(name, options, parent);
-        return tracer.startSpan(name, { ...options, root: true, links: [...(options.links ?? []), { context: client }] }, parent);
-      },
-      // instrumentation-http starts its spans with startSpan only.
-      startActiveSpan: tracer.startActiveSpan.bind(tracer),
-    };
+    return linkingTracer(super.tracer, SpanKind.SERVER);
   }
+}
+
+/** KAFKA_CONSUMER_TRACE=link: each message is processed in a new trace, linked to its send span. */
+class LinkOnlyKafkaJsInstrumentation extends KafkaJsInstrumentation {
+  protected override get tracer(): Tracer {
+    return linkingTracer(super.tracer, SpanKind.CONSUMER);
+  }
+}
+
+/** Reads `traceparent` from a consumed message's headers, which kafkajs hands over as Buffers. */
+const kafkaHeaders: TextMapGetter<KafkajsMessage['headers']> = {
+  keys: (headers) => Object.keys(headers ?? {}),
+  get: (headers, key) => {
+    const value = headers?.[key];
+    return Array.isArray(value) ? value.map(String) : value?.toString();
+  },
+};
+
+/** The context of the `send` span that wrote `message`, if it carries one. */
+function creationContext(message: KafkajsMessage): SpanContext | undefined {
+  return trace.getSpanContext(propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaders));
 }
 
 /**
@@ -44,10 +85,33 @@ export function isHealthProbe(request: IncomingMessage): boolean {
   return request.url?.startsWith('/health/') ?? false;
 }
 
+/**
+ * What the conventions recommend on every Kafka span and the instrumentation cannot tell (its hooks
+ * see the span and the message, not the client): the client id, and the broker when there is only
+ * one. With several bootstrap brokers the one a send or fetch went to is not known, so none is named.
+ */
+function kafkaClientAttributes(env: NodeJS.ProcessEnv): Attributes {
+  const brokers = env.KAFKA_BROKERS?.split(',') ?? [];
+  const [address, port] = brokers.length === 1 ? brokers[0]!.split(':') : [];
+  return {
+    [ATTR_MESSAGING_CLIENT_ID]: kafkaClientId(env.OTEL_SERVICE_NAME),
+    ...(address && port ? { [ATTR_SERVER_ADDRESS]: address, [ATTR_SERVER_PORT]: Number(port) } : {}),
+  };
+}
+
+/** The event id the publisher put in the message's headers (a Buffer on the consumer side). */
+function messageIdAttribute(message: KafkajsMessage): Attributes {
+  const eventId = message.headers?.[EVENT_ID_HEADER];
+  return eventId === undefined || Array.isArray(eventId) ? {} : { [ATTR_MESSAGING_MESSAGE_ID]: String(eventId) };
+}
+
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
+  const clientAttributes = kafkaClientAttributes(env);
   const Http = env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation;
+  const linkOnly = env.KAFKA_CONSUMER_TRACE === 'link';
+  const KafkaJs = linkOnly ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation;
   return [
     new Http({ ignoreIncomingRequestHook: isHealthProbe }),
     // Only for the route: it names the server span `POST /api/v1/students` and sets `http.route`.
@@ -55,10 +119,16 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
     new ExpressInstrumentation({
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     }),
-    new KafkaJsInstrumentation({
+    new KafkaJs({
       // Runs in the context of the send: the outbox relay says there how often it tried.
-      producerHook: (span) => span.setAttributes(activeSendSpanAttributes()),
+      producerHook: (span, { message }) =>
+        span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message), ...activeSendSpanAttributes() }),
       consumerHook: (span, { message }) => {
+        span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message) });
+        // The conventions' SHOULD: a link to the creation context, beside the parent it already is
+        // (with KAFKA_CONSUMER_TRACE=link the tracer above made the link instead of the parent).
+        const creation = linkOnly ? undefined : creationContext(message);
+        if (creation) span.addLink({ context: creation });
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);

@@ -1,20 +1,24 @@
 /**
  * The Kafka half of the trace, in one process: the kafkajs instrumentation, configured as in every
  * service, writes `traceparent` into a produced message, and a consumer that receives that message
- * runs its handler inside a CONSUMER span that is the child of the producer span.
+ * runs its handler inside a CONSUMER span that is the child of the producer span, and linked to it.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
 import { useInMemoryTracing } from '../testing.js';
 import { APP_ATTRIBUTES } from './attributes.js';
 import { instrumentations } from './instrumentations.js';
 import { withSendSpanAttributes } from './send-span-attributes.js';
+import { EVENT_ID_HEADER } from '../contracts/headers.js';
+
+const pick = (attributes: Attributes, keys: string[]) => Object.fromEntries(keys.map((key) => [key, attributes[key]]));
 
 const tracing = useInMemoryTracing();
-const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer' });
+const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer', OTEL_SERVICE_NAME: 'billing-consumer', KAFKA_BROKERS: 'kafka:9092' });
+const EVENT_ID = '5f0c6a57-0c1e-4d4a-9d3b-2b7e8f1a6c42';
 // Required after the instrumentations are enabled, so that their require hook patches kafkajs.
 const { Kafka } = createRequire(import.meta.url)('kafkajs') as { Kafka: new (config: KafkaConfig) => KafkaClient };
 
@@ -28,7 +32,7 @@ describe('trace context across Kafka', () => {
   const parentSpan = trace.getTracer('test').startSpan('POST /api/v1/students', { kind: SpanKind.SERVER });
 
   before(async () => {
-    message = { key: 'student-1', value: JSON.stringify({ id: 'student-1' }) };
+    message = { key: 'student-1', value: JSON.stringify({ id: 'student-1', eventId: EVENT_ID }), headers: { [EVENT_ID_HEADER]: EVENT_ID } };
     await context.with(trace.setSpan(context.active(), parentSpan), () =>
       producer.send({ topic: 'student', messages: [message] }).catch(() => undefined),
     );
@@ -48,6 +52,14 @@ describe('trace context across Kafka', () => {
     assert.match(String(message.headers?.traceparent), new RegExp(`^00-${traceId}-${spanId}-01$`));
   });
 
+  it('names the message, the client and the broker on the send span', async () => {
+    const producerSpan = (await tracing.finishedSpans()).find((span) => span.name === 'send student')!;
+    assert.deepEqual(
+      pick(producerSpan.attributes, ['messaging.message.id', 'messaging.client.id', 'server.address', 'server.port']),
+      { 'messaging.message.id': EVENT_ID, 'messaging.client.id': 'billing-consumer', 'server.address': 'kafka', 'server.port': 9092 },
+    );
+  });
+
   it('puts the attributes of withSendSpanAttributes on the send span started in its context', async () => {
     const relayContext = withSendSpanAttributes(trace.setSpan(context.active(), parentSpan), { 'app.outbox.attempts': 4 });
     await context.with(relayContext, () => producer.send({ topic: 'student-billing', messages: [{ key: 'student-1', value: '{}' }] }).catch(() => undefined));
@@ -57,7 +69,7 @@ describe('trace context across Kafka', () => {
     assert.equal(plainSend?.attributes['app.outbox.attempts'], undefined);
   });
 
-  it('runs the handler inside a CONSUMER span that is the child of the producer span', async () => {
+  it('runs the handler inside a CONSUMER span that is the child of the producer span and linked to it', async () => {
     const runConfig: { eachMessage?: (payload: EachMessagePayload) => Promise<void> } = {
       eachMessage: async () => {
         activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
@@ -84,6 +96,11 @@ describe('trace context across Kafka', () => {
     assert.equal(consumerSpan.kind, SpanKind.CONSUMER);
     assert.equal(consumerSpan.spanContext().traceId, producerSpan.spanContext().traceId);
     assert.equal(consumerSpan.parentSpanContext?.spanId, producerSpan.spanContext().spanId);
+    assert.deepEqual(
+      consumerSpan.links.map(({ context }) => [context.traceId, context.spanId]),
+      [[producerSpan.spanContext().traceId, producerSpan.spanContext().spanId]],
+      'and linked to it',
+    );
     assert.equal(activeInHandler, consumerSpan.spanContext().spanId, 'the consumer span is active in the handler');
     assert.deepEqual(
       {
@@ -94,6 +111,10 @@ describe('trace context across Kafka', () => {
         partition: consumerSpan.attributes['messaging.destination.partition.id'],
       },
       { system: 'kafka', destination: 'student', operation: 'process', group: 'billing-consumer', partition: '2' },
+    );
+    assert.deepEqual(
+      pick(consumerSpan.attributes, ['messaging.message.id', 'messaging.client.id', 'server.address', 'server.port']),
+      { 'messaging.message.id': EVENT_ID, 'messaging.client.id': 'billing-consumer', 'server.address': 'kafka', 'server.port': 9092 },
     );
     const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs.key]);
     assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
