@@ -4,12 +4,18 @@ import { KafkaHealthIndicator } from '@demo/common/health';
 import { kafkaConsumerOptions } from '@demo/common/kafka';
 import { ConfigService } from '@nestjs/config';
 import { AppModule } from './app.module.js';
+import { BatchKafkaServer } from './notifications/batch-kafka.server.js';
+import type { NotifierEnvironment } from './notifier.environment.js';
 
 // A Kafka consumer (the `@EventPattern` handlers) with HTTP for the health endpoints. HTTP listens
 // first: while Kafka does not answer, the service is up and reports not ready.
 const app = await createApp(AppModule);
-const config = app.get<ConfigService<ServiceEnvironment & ConsumerEnvironment, true>>(ConfigService);
-const consumer = app.connectMicroservice(kafkaConsumerOptions(config), { inheritAppConfig: true });
+const config = app.get<ConfigService<ServiceEnvironment & ConsumerEnvironment & NotifierEnvironment, true>>(ConfigService);
+const kafka = kafkaConsumerOptions(config);
+const consumer = app.connectMicroservice(
+  config.get('KAFKA_CONSUME', { infer: true }) === 'each-batch' ? { strategy: new BatchKafkaServer(kafka.options) } : kafka,
+  { inheritAppConfig: true },
+);
 app.get(KafkaHealthIndicator).watch('consumer', consumer.status);
 await app.listen(config.get('PORT', { infer: true }));
 closeOnShutdownSignal(app);

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   env, fetchTrace, postStudent, produce, settledSpanCalls, sleep, spanCalls, start, startWithTailSampling, stop, traceIdOf, waitFor, waitForTrace,
 } from './support.mjs';
+import { SYNTHETIC_BAGGAGE } from '../../scripts/lib/load.mjs';
 
 const SAMPLING = { TAIL_SAMPLING_PERCENTAGE: '0', TAIL_SAMPLING_DECISION_WAIT: '2s' };
 const HEALTHY = 10;
@@ -65,5 +66,25 @@ describe('tail sampling', () => {
       return calls >= HEALTHY ? calls : undefined;
     });
     assert.equal(counted, HEALTHY, 'each POST counted once');
+  });
+
+  it('drops synthetic traffic (baggage app.synthetic=true), even a trace in error', async () => {
+    /** A message billing cannot process, in a trace of its own: an error trace, kept unless dropped. */
+    const poisonMessage = async (headers) => {
+      const traceId = randomBytes(16).toString('hex');
+      await produce('student', {
+        key: randomUUID(),
+        value: 'this is not a student',
+        headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, ...headers },
+      });
+      return traceId;
+    };
+    const synthetic = await poisonMessage({ baggage: SYNTHETIC_BAGGAGE });
+    const real = await poisonMessage({});
+
+    // The real one was produced after the synthetic one: once it is kept, the synthetic one was decided.
+    await waitForTrace(real, (s) => s.some((span) => span.name === 'send student.DLT'));
+    await sleep(3000);
+    assert.equal(await fetchTrace(synthetic), undefined, `synthetic error trace ${synthetic} dropped`);
   });
 });

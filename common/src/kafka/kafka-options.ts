@@ -22,7 +22,7 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 const producer = { createPartitioner: Partitioners.DefaultPartitioner };
 
 /** Options of the Kafka server of a consumer microservice (`app.connectMicroservice`). */
-export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>): KafkaOptions {
+export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>): Required<KafkaOptions> {
   return {
     transport: Transport.KAFKA,
     options: {

@@ -18,7 +18,10 @@ export class OutboxMessage {
   @Column({ type: 'jsonb' })
   payload: object;
 
-  /** W3C `traceparent` and `tracestate` of the span that wrote the message. */
+  /**
+   * What the propagators inject for the span that wrote the message: W3C `traceparent`, `tracestate`
+   * when there is one, and `baggage` (e.g. `app.synthetic=true` from the load generator).
+   */
   @Column({ name: 'trace_context', type: 'jsonb' })
   traceContext: Record<string, string>;
 

@@ -48,4 +48,17 @@ export const APP_ATTRIBUTES = {
       'How long the message waited in its topic: the consumer span start less the message timestamp (every `process <topic>` span). The conventions have no attribute for it yet.',
     example: 12,
   },
+  synthetic: {
+    key: 'app.synthetic',
+    type: 'string',
+    brief:
+      '`true` on every span of a request the load generator sent: a baggage entry (`baggage: app.synthetic=true`) that crosses HTTP, the outbox and both Kafka hops, copied onto each span by the baggage span processor. The tail sampling overlay drops these traces.',
+    example: 'true',
+  },
 } as const satisfies Record<string, AppAttribute>;
+
+/**
+ * The baggage entries copied onto every span started in their context (start-tracing.ts). Baggage
+ * comes from clients too: any other entry travels on, but stays out of the spans.
+ */
+export const BAGGAGE_ATTRIBUTES: readonly string[] = [APP_ATTRIBUTES.synthetic.key];

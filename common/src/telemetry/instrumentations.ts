@@ -125,10 +125,12 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
         span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message), ...activeSendSpanAttributes() }),
       consumerHook: (span, { message }) => {
         span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message) });
-        // The conventions' SHOULD: a link to the creation context, beside the parent it already is
-        // (with KAFKA_CONSUMER_TRACE=link the tracer above made the link instead of the parent).
+        // The conventions' SHOULD: a link to the creation context, beside the parent it already is.
+        // Only a span in the message's own trace has it as parent: with KAFKA_CONSUMER_TRACE=link the
+        // tracer above made the link instead, and in a batch (eachBatch) the instrumentation links each
+        // message's span itself, under the batch's poll span.
         const creation = linkOnly ? undefined : creationContext(message);
-        if (creation) span.addLink({ context: creation });
+        if (creation && creation.traceId === span.spanContext().traceId) span.addLink({ context: creation });
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);

@@ -3,6 +3,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BaggageSpanProcessor } from '@opentelemetry/baggage-span-processor';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { BAGGAGE_ATTRIBUTES } from './attributes.js';
 import { INSTRUMENTED_PACKAGES, instrumentations } from './instrumentations.js';
 import type { LoadedTracing } from './loaded-tracing.js';
 
@@ -17,7 +20,13 @@ export function startTracing(): LoadedTracing {
   register({ include: INSTRUMENTED_PACKAGES });
 
   const sdk = new NodeSDK({
-    traceExporter: new OTLPTraceExporter(),
+    // The declared baggage entries (app.synthetic) become attributes of every span started in their
+    // context, where the collector's tail sampling can read them. Listing the span processors
+    // replaces the one NodeSDK builds from `traceExporter`, so the export is listed here too.
+    spanProcessors: [
+      new BaggageSpanProcessor((key) => BAGGAGE_ATTRIBUTES.includes(key)),
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }),
+    ],
     instrumentations: instrumentations(),
     // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
     // tied to the trace and span it was written in.

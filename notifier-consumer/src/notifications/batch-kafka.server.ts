@@ -1,0 +1,50 @@
+import { ServerKafka } from '@nestjs/microservices';
+import { context, propagation, ROOT_CONTEXT, type TextMapGetter, trace } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
+
+/** Kafka header values are Buffers; the trace context propagators read strings. */
+const kafkaHeaders: TextMapGetter<IHeaders> = {
+  keys: (headers) => Object.keys(headers),
+  get: (headers, key) => {
+    const value = headers[key];
+    return Array.isArray(value) ? value.map(String) : value === undefined ? undefined : String(value);
+  },
+};
+
+/**
+ * Nest's Kafka server, fed by kafkajs `eachBatch` instead of `eachMessage`: the messages a fetch
+ * returned for one partition arrive together. Each one still goes to its `@EventPattern` handler
+ * (dead letters included), one after the other, in the trace it was sent in.
+ *
+ * For a batch, instrumentation-kafkajs starts a `poll <topic>` span in a new trace, with a `process
+ * <topic>` child per message linked to the message's producer span. Left at that, the handler's work
+ * would land in the poll's trace, cut off from the request that caused it. So each message is
+ * handled in the context extracted from its own headers, and its spans (`notify student`) are
+ * children of its producer span; the poll span gets a link to every message it brought in.
+ */
+export class BatchKafkaServer extends ServerKafka {
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    await consumer.subscribe({ ...this.options.subscribe, topics: [...this.messageHandlers.keys()] });
+    await consumer.run({ ...this.options.run, eachBatch: (payload) => this.handleBatch(payload) });
+  }
+
+  async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    // Active here: the instrumentation's poll span.
+    const pollSpan = trace.getActiveSpan();
+    const sentIn = batch.messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers ?? {}, kafkaHeaders));
+    for (const sent of sentIn) {
+      const producerSpan = trace.getSpanContext(sent);
+      if (producerSpan) pollSpan?.addLink({ context: producerSpan });
+    }
+    for (const [index, message] of batch.messages.entries()) {
+      // Stopping or rebalancing: the rest of the batch is delivered again, to whoever owns the partition.
+      if (!isRunning() || isStale()) return;
+      await context.with(sentIn[index], () =>
+        this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause }),
+      );
+      // A crash after this message does not deliver it again.
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  }
+}
