@@ -39,6 +39,7 @@ if (!process.env.API_URL) {
     NOTIFIER_URL: `http://127.0.0.1:${port('notifier-consumer')}`,
     JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
     METRICS_URL: `http://127.0.0.1:${config.ports.metrics}/metrics`,
+    PROMETHEUS_URL: `http://127.0.0.1:${config.ports.prometheus}`,
     DATABASE_URL: databaseUrl(config),
     KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
   };

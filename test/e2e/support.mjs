@@ -22,6 +22,8 @@ export const env = {
   jaegerUrl: process.env.JAEGER_URL ?? 'http://127.0.0.1:16686',
   /** The collector's span metrics, in the Prometheus text format. */
   metricsUrl: process.env.METRICS_URL ?? 'http://127.0.0.1:8889/metrics',
+  /** Prometheus, which scrapes those metrics and the services' own (its PromQL API under /api/v1). */
+  prometheusUrl: process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://students:students@127.0.0.1:5432/students',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   /** Prints a service's log, `{service}` standing for its name; compose: `docker compose logs --no-log-prefix {service}`. */

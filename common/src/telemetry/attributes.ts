@@ -62,3 +62,26 @@ export const APP_ATTRIBUTES = {
  * comes from clients too: any other entry travels on, but stays out of the spans.
  */
 export const BAGGAGE_ATTRIBUTES: readonly string[] = [APP_ATTRIBUTES.synthetic.key];
+
+/**
+ * The metrics this project invents, beside those the instrumentations record under the semantic
+ * conventions' names (`messaging.client.sent.messages`...). Under `app.` too.
+ */
+interface AppHistogram {
+  name: `app.${string}`;
+  unit: string;
+  brief: string;
+  /** Upper bounds of the buckets, in `unit`. */
+  buckets: number[];
+}
+
+export const APP_METRICS = {
+  timeInQueue: {
+    name: 'app.messaging.time_in_queue',
+    unit: 's',
+    brief:
+      'How long each consumed message waited in its topic (what `app.messaging.time_in_queue_ms` says on one span), by topic and consumer group. The conventions have no metric for it yet.',
+    // From a few milliseconds (a consumer that keeps up) to a minute (one that fell far behind).
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  },
+} as const satisfies Record<string, AppHistogram>;

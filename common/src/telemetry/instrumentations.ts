@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import {
   type Attributes,
   context,
+  type Histogram,
+  metrics,
   propagation,
   ROOT_CONTEXT,
   type SpanContext,
@@ -19,11 +21,13 @@ import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-c
 import {
   ATTR_MESSAGING_CLIENT_ID,
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating';
 import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { kafkaClientId } from '../kafka/client-id.js';
-import { APP_ATTRIBUTES } from './attributes.js';
+import { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /**
@@ -105,6 +109,18 @@ function messageIdAttribute(message: KafkajsMessage): Attributes {
   return eventId === undefined || Array.isArray(eventId) ? {} : { [ATTR_MESSAGING_MESSAGE_ID]: String(eventId) };
 }
 
+let timeInQueueHistogram: Histogram | undefined;
+
+/**
+ * Made at the first message, not at import: the instrumentations are created before the SDK registers
+ * its MeterProvider, and a histogram taken from the API before then records nothing, ever.
+ */
+function timeInQueue(): Histogram {
+  const { name, unit, brief, buckets } = APP_METRICS.timeInQueue;
+  timeInQueueHistogram ??= metrics.getMeter('@demo/common').createHistogram(name, { unit, description: brief, advice: { explicitBucketBoundaries: buckets } });
+  return timeInQueueHistogram;
+}
+
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
@@ -123,7 +139,7 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
       // Runs in the context of the send: the outbox relay says there how often it tried.
       producerHook: (span, { message }) =>
         span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message), ...activeSendSpanAttributes() }),
-      consumerHook: (span, { message }) => {
+      consumerHook: (span, { topic, message }) => {
         span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message) });
         // The conventions' SHOULD: a link to the creation context, beside the parent it already is.
         // Only a span in the message's own trace has it as parent: with KAFKA_CONSUMER_TRACE=link the
@@ -134,8 +150,16 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.
         if (consumerGroup) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, consumerGroup);
-        // A consumer that falls behind shows it here and as a gap between `send` and `process` in Jaeger.
-        if (message.timestamp) span.setAttribute(APP_ATTRIBUTES.timeInQueueMs.key, Math.max(0, Date.now() - Number(message.timestamp)));
+        if (!message.timestamp) return;
+        // A consumer that falls behind shows it here and as a gap between `send` and `process` in
+        // Jaeger; the histogram shows it for every message, where sampling or search cannot hide it.
+        const waitedMs = Math.max(0, Date.now() - Number(message.timestamp));
+        span.setAttribute(APP_ATTRIBUTES.timeInQueueMs.key, waitedMs);
+        timeInQueue().record(waitedMs / 1000, {
+          [ATTR_MESSAGING_SYSTEM]: 'kafka',
+          [ATTR_MESSAGING_DESTINATION_NAME]: topic,
+          ...(consumerGroup && { [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: consumerGroup }),
+        });
       },
     }),
     // Queries outside a request or a message (TypeORM's start-up and migrations, readiness pings)
