@@ -2,9 +2,12 @@ import { register } from 'import-in-the-middle/register-hooks.mjs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { INSTRUMENTED_PACKAGES, instrumentations } from './instrumentations.js';
 import type { LoadedTracing } from './loaded-tracing.js';
+import { SpanStartClock } from './span-start-clock.js';
 
 /** Hooks the instrumented packages' ESM imports, then starts the SDK. */
 export function startTracing(): LoadedTracing {
@@ -17,7 +20,18 @@ export function startTracing(): LoadedTracing {
   register({ include: INSTRUMENTED_PACKAGES });
 
   const sdk = new NodeSDK({
-    traceExporter: new OTLPTraceExporter(),
+    spanProcessors: [
+      // First, so that every other processor (and the exporter) sees the precise start.
+      new SpanStartClock(),
+      // What `traceExporter` would have set up, which the SDK ignores once `spanProcessors` is given.
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter(),
+        maxQueueSize: getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),
+        scheduledDelayMillis: getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
+        exportTimeoutMillis: getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
+        maxExportBatchSize: getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+      }),
+    ],
     instrumentations: instrumentations(),
     // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
     // tied to the trace and span it was written in.
