@@ -71,15 +71,18 @@ describe('SpanStartClock', () => {
     assert.ok(Math.abs(ms(parent, 'endTime') - ms(parent, 'startTime') - duration) < 0.001, 'end = start + duration');
   });
 
-  it('keeps a start and an end the caller gives', async () => {
+  it('keeps a start and an end the caller gives, even the current millisecond', async () => {
     exporter.reset();
     const startTime = millisToHrTime(Date.now() - 5.25);
     const endTime = millisToHrTime(Date.now() - 1.5);
     tracer.startSpan('backdated', { startTime }).end(endTime);
+    const now = Date.now();
+    tracer.startSpan('now', { startTime: now }).end();
     await provider.forceFlush();
-    const [span] = exporter.getFinishedSpans();
-    assert.deepEqual(span!.startTime, startTime);
-    assert.deepEqual(span!.endTime, endTime);
+    const [backdated, started] = exporter.getFinishedSpans();
+    assert.deepEqual(backdated!.startTime, startTime);
+    assert.deepEqual(backdated!.endTime, endTime);
+    assert.deepEqual(started!.startTime, millisToHrTime(now));
   });
 
   it('follows the wall clock when it is stepped, and only then', (t) => {

@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import { hrTimeToMilliseconds, millisToHrTime } from '@opentelemetry/core';
+import { millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** How often the clock compares itself with the wall clock. */
@@ -17,21 +17,25 @@ const CHECK_INTERVAL_MS = 10_000;
  * Upstream: opentelemetry-js issues #5019 and #6816 (no clock option yet), pull request #5804.
  *
  * The SDK has no clock to replace, but it hands every span to the span processors' `onStart` before
- * anyone else sees it, and computes a span's end from `startTime` plus the monotonic time since the
- * span was created. So this processor, run first, moves the start to the same instant read on a
- * clock anchored once per process: `performance.timeOrigin` (the wall-clock time, in microseconds,
- * at which `performance.now()` is 0) plus `performance.now()`. Durations stay the SDK's, on the
- * monotonic clock; the whole span moves by the microseconds `onStart` runs after the SDK read its
- * clock. Works for every instrumentation, since it needs no help from the code that starts spans.
+ * anyone else sees it, and computes a span's end from `startTime` plus the monotonic time elapsed
+ * since the span's own monotonic start reading. So this processor sets `startTime` to that same
+ * reading on a clock anchored once per process: `performance.timeOrigin` (the wall-clock time, in
+ * microseconds, at which `performance.now()` is 0) plus `performance.now()`. Start and end are then
+ * both that clock read when the span started and ended, and a child that lay inside its parent in
+ * real time lies inside it in the trace; durations stay the SDK's. It works for every
+ * instrumentation, since it needs no help from the code that starts spans.
  *
- * A start the caller gave (`startTime`: an `hrTime()`, a time from before) is kept. The SDK does not
- * say whether it chose the start itself; its own start is the current whole millisecond, so that is
- * what is moved. A caller that passes exactly `Date.now()` is taken for the SDK: the SDK then ends
- * that span at `Date.now()` too (unless given an end), so it may end up to 1 ms early, at worst at
- * its start. None of the instrumentations used here passes a start.
+ * The SDK keeps that reading, and whether the caller gave a start (`startTime`, which is kept), on
+ * the span, outside its typings (`_performanceStartTime`, `_startTimeProvided`); they are only read
+ * here. Reading the clock in `onStart` instead would shift a span by the time between the SDK's
+ * reading and `onStart`, a few microseconds, or milliseconds when the process is descheduled in
+ * between, enough to push a child past its parent's end. Without those fields (another SDK version)
+ * spans keep the SDK's start, and span-start-clock.spec.ts fails.
+ *
  * The monotonic clock does not follow the wall clock when it is stepped (by NTP, or a virtual machine
  * resumed), so every 10 s the clock checks itself against `Date.now()` and, when they disagree by
- * more than the millisecond that `Date.now()` truncates, takes the wall clock's time again. (core's
+ * more than the millisecond that `Date.now()` truncates, takes the wall clock's time again (a span open
+ * across such a step keeps the old basis for its end). (core's
  * `AnchoredClock` anchors on `Date.now()`: each re-anchoring would move the basis by up to 1 ms.)
  */
 export class SpanStartClock implements SpanProcessor {
@@ -56,10 +60,9 @@ export class SpanStartClock implements SpanProcessor {
   }
 
   onStart(span: Span, _parentContext: Context): void {
-    const now = this.now();
-    const start = hrTimeToMilliseconds(span.startTime);
-    const startedBySdk = Number.isInteger(start) && now - start > -1 && now - start < 2;
-    if (startedBySdk) (span as { startTime: Span['startTime'] }).startTime = millisToHrTime(now);
+    const recorded = span as Span & { _performanceStartTime?: number; _startTimeProvided?: boolean };
+    if (recorded._startTimeProvided !== false || typeof recorded._performanceStartTime !== 'number') return;
+    (span as { startTime: Span['startTime'] }).startTime = millisToHrTime(this.origin + recorded._performanceStartTime);
   }
 
   onEnd(_span: ReadableSpan): void {}
