@@ -4,6 +4,8 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 
 /** How often the clock compares itself with the wall clock. */
 const CHECK_INTERVAL_MS = 10_000;
+/** The longest a comparison may take to count; a longer one was interrupted and is read again. */
+const MAX_READ_MS = 0.1;
 
 /**
  * Starts every span of the process on one sub-millisecond clock, so that a child lies inside its
@@ -34,29 +36,33 @@ const CHECK_INTERVAL_MS = 10_000;
  *
  * The monotonic clock does not follow the wall clock when it is stepped (by NTP, or a virtual machine
  * resumed), so every 10 s the clock checks itself against `Date.now()` and, when they disagree by
- * more than the millisecond that `Date.now()` truncates, takes the wall clock's time again (a span open
- * across such a step keeps the old basis for its end). (core's
- * `AnchoredClock` anchors on `Date.now()`: each re-anchoring would move the basis by up to 1 ms.)
+ * more than the millisecond that `Date.now()` truncates, takes the wall clock's time again; a span
+ * open across such a step keeps the old basis for its end. (core's `AnchoredClock` anchors on
+ * `Date.now()`: each re-anchoring would move the basis by up to 1 ms.)
  */
 export class SpanStartClock implements SpanProcessor {
   /** The wall-clock time, in ms since the epoch, at which `performance.now()` was 0. */
   private origin = performance.timeOrigin;
   private readonly check = setInterval(() => this.followWallClock(), CHECK_INTERVAL_MS).unref();
 
-  /** Now, in ms since the epoch, with the monotonic clock's precision. */
-  now(): number {
-    return this.origin + performance.now();
-  }
-
   /** Re-anchors when the wall clock moved; returns by how much, in ms (0 when it did not). */
   followWallClock(): number {
-    // Date.now() is this instant truncated to the millisecond: while both clocks agree, the
-    // difference lies in (-1, 0]; a little more slack keeps timer jitter from moving the basis.
-    const difference = Date.now() - this.now();
-    if (difference > -2 && difference <= 1) return 0;
-    const moved = difference + 0.5;
-    this.origin += moved;
-    return moved;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      // Read between two monotonic readings: a process paused between the two clock reads (it
+      // happens on a busy machine, for milliseconds) would look like a wall clock that moved.
+      const before = performance.now();
+      const wall = Date.now();
+      const after = performance.now();
+      if (after - before > MAX_READ_MS) continue;
+      // Date.now() is this instant truncated to the millisecond: while both clocks agree, the
+      // difference lies in (-1, 0]; a little more slack keeps rounding from moving the basis.
+      const difference = wall - (this.origin + (before + after) / 2);
+      if (difference > -2 && difference <= 1) return 0;
+      const moved = difference + 0.5;
+      this.origin += moved;
+      return moved;
+    }
+    return 0;
   }
 
   onStart(span: Span, _parentContext: Context): void {
