@@ -18,11 +18,15 @@ export function normalizeTrace(trace) {
       parentId: parent?.spanID,
       parentTraceId: parent?.traceID,
       service: trace.processes[span.processID].serviceName,
+      /** One per process that reported spans: the same service restarted is another process. */
+      processId: span.processID,
       kind: tags['span.kind'] ?? 'internal',
       start: span.startTime,
       end: span.startTime + span.duration,
       tags,
       links: span.references.filter((reference) => reference.refType === 'FOLLOWS_FROM'),
+      /** What Jaeger's query service found wrong with the span (its clock-skew check, for one). */
+      warnings: span.warnings ?? [],
     };
   });
 }

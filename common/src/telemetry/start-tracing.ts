@@ -4,12 +4,14 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BaggageSpanProcessor } from '@opentelemetry/baggage-span-processor';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { BAGGAGE_ATTRIBUTES } from './attributes.js';
 import { INSTRUMENTED_PACKAGES, instrumentations } from './instrumentations.js';
 import type { LoadedTracing } from './loaded-tracing.js';
+import { SpanStartClock } from './span-start-clock.js';
 
 /** Hooks the instrumented packages' ESM imports, then starts the SDK. */
 export function startTracing(): LoadedTracing {
@@ -22,12 +24,21 @@ export function startTracing(): LoadedTracing {
   register({ include: INSTRUMENTED_PACKAGES });
 
   const sdk = new NodeSDK({
-    // The declared baggage entries (app.synthetic) become attributes of every span started in their
-    // context, where the collector's tail sampling can read them. Listing the span processors
-    // replaces the one NodeSDK builds from `traceExporter`, so the export is listed here too.
+    // Listing the span processors replaces the one NodeSDK builds from `traceExporter`.
     spanProcessors: [
+      // First, so that every other processor (and the exporter) sees the precise start.
+      new SpanStartClock(),
+      // The declared baggage entries (app.synthetic) become attributes of every span started in their
+      // context, where the collector's tail sampling can read them.
       new BaggageSpanProcessor((key) => BAGGAGE_ATTRIBUTES.includes(key)),
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }),
+      // What `traceExporter` would have set up.
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter(),
+        maxQueueSize: getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),
+        scheduledDelayMillis: getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
+        exportTimeoutMillis: getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
+        maxExportBatchSize: getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+      }),
     ],
     instrumentations: instrumentations(),
     // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
