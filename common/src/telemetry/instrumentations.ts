@@ -8,7 +8,6 @@ import {
   ROOT_CONTEXT,
   type SpanContext,
   SpanKind,
-  type TextMapGetter,
   trace,
   type Tracer,
 } from '@opentelemetry/api';
@@ -28,6 +27,7 @@ import {
 import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { kafkaClientId } from '../kafka/client-id.js';
 import { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';
+import { kafkaHeaders } from './kafka-headers.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /**
@@ -62,15 +62,6 @@ class LinkOnlyKafkaJsInstrumentation extends KafkaJsInstrumentation {
     return linkingTracer(super.tracer, SpanKind.CONSUMER);
   }
 }
-
-/** Reads `traceparent` from a consumed message's headers, which kafkajs hands over as Buffers. */
-const kafkaHeaders: TextMapGetter<KafkajsMessage['headers']> = {
-  keys: (headers) => Object.keys(headers ?? {}),
-  get: (headers, key) => {
-    const value = headers?.[key];
-    return Array.isArray(value) ? value.map(String) : value?.toString();
-  },
-};
 
 /** The context of the `send` span that wrote `message`, if it carries one. */
 function creationContext(message: KafkajsMessage): SpanContext | undefined {

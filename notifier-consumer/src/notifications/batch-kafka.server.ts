@@ -1,15 +1,7 @@
+import { kafkaHeaders } from '@demo/common/telemetry';
 import { ServerKafka } from '@nestjs/microservices';
-import { context, propagation, ROOT_CONTEXT, type TextMapGetter, trace } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
-
-/** Kafka header values are Buffers; the trace context propagators read strings. */
-const kafkaHeaders: TextMapGetter<IHeaders> = {
-  keys: (headers) => Object.keys(headers),
-  get: (headers, key) => {
-    const value = headers[key];
-    return Array.isArray(value) ? value.map(String) : value === undefined ? undefined : String(value);
-  },
-};
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 
 /**
  * Nest's Kafka server, fed by kafkajs `eachBatch` instead of `eachMessage`: the messages a fetch
@@ -31,7 +23,7 @@ export class BatchKafkaServer extends ServerKafka {
   async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     // Active here: the instrumentation's poll span.
     const pollSpan = trace.getActiveSpan();
-    const sentIn = batch.messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers ?? {}, kafkaHeaders));
+    const sentIn = batch.messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaders));
     for (const sent of sentIn) {
       const producerSpan = trace.getSpanContext(sent);
       if (producerSpan) pollSpan?.addLink({ context: producerSpan });
