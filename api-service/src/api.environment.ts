@@ -6,7 +6,7 @@ export class ApiEnvironment {
   /**
    * `parent` (the default) or `link`: whether a client's `traceparent` makes the request part of the
    * client's trace, or starts a new trace linked to it. The telemetry bootstrap reads it
-   * (common/src/telemetry/instrumentations.ts says what each setting does).
+   * (common/src/telemetry/client-traceparent.ts says what each setting does).
    */
   @IsOptional()
   @IsIn(CLIENT_TRACEPARENT_SETTINGS)
