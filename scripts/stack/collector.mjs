@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { StackError, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
@@ -98,6 +99,8 @@ export function collectorEnvironment(config) {
     COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${ports.collectorHealth}`,
     COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
+    // A shell does not export HOSTNAME; Docker and Kubernetes set it in every container.
+    HOSTNAME: hostname(),
   };
 }
 

@@ -1,10 +1,11 @@
 /**
- * The service graph Jaeger draws (System Architecture) from its dependencies API: an edge for every
- * span whose parent is in another service. The consumers continue the producer's trace as children
- * of its `send` span, so one POST gives api-service -> billing-consumer -> notifier-consumer.
+ * The service graph, drawn twice from the parent/child pairs of spans that cross services: by Jaeger
+ * (System Architecture, from its dependencies API) and by the collector's service_graph connector
+ * (metrics, each edge with its connection_type). The consumers continue the producer's trace as
+ * children of its `send` span, so one POST gives api-service -> billing-consumer -> notifier-consumer.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { env, postStudent, waitFor } from './support.mjs';
 
 const STUDENTS = 3;
@@ -22,23 +23,55 @@ async function dependencies() {
   return Object.fromEntries(data.map(({ parent, child, callCount }) => [`${parent} -> ${child}`, callCount]));
 }
 
-describe('the service graph', () => {
-  it(`Jaeger's dependencies API shows api-service -> billing-consumer -> notifier-consumer, ${STUDENTS} calls more each`, async () => {
-    const before = await dependencies();
+/** The connector's `traces_service_graph_request_total`, by `client -> server (connection_type)`. */
+async function serviceGraphRequests() {
+  const response = await fetch(env.metricsUrl);
+  if (!response.ok) throw new Error(`the collector's metrics (${env.metricsUrl}) answered ${response.status}`);
+  const requests = {};
+  for (const [, labels, value] of (await response.text()).matchAll(/^traces_service_graph_request_total\{(.*)\} (\S+)$/gm)) {
+    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
+    const edge = `${label('client')} -> ${label('server')} (${label('connection_type') || 'direct'})`;
+    requests[edge] = (requests[edge] ?? 0) + Number(value);
+  }
+  return requests;
+}
+
+/** Waits until `read()[edge]` grew by STUDENTS over `before[edge]`. */
+function waitForGrowth(what, read, before, edge) {
+  return waitFor(`${what} to count ${STUDENTS} more calls ${edge}`, async () => {
+    const now = (await read())[edge] ?? 0;
+    return now - (before[edge] ?? 0) >= STUDENTS ? now : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 1000 });
+}
+
+describe(`the service graph, after ${STUDENTS} POSTs`, () => {
+  let jaegerBefore;
+  let connectorBefore;
+
+  before(async () => {
+    jaegerBefore = await dependencies();
+    connectorBefore = await serviceGraphRequests();
     for (let index = 0; index < STUDENTS; index++) {
       const response = await postStudent({ firstname: 'Graph', lastname: `Student ${index}` });
       assert.equal(response.status, 201, await response.text());
     }
+  });
+
+  it("Jaeger's dependencies API shows api-service -> billing-consumer -> notifier-consumer", async () => {
     for (const [parent, child] of EDGES) {
-      const edge = `${parent} -> ${child}`;
-      const calls = await waitFor(`Jaeger's dependencies (${env.jaegerUrl}/dependencies) to count ${STUDENTS} more calls ${edge}`, async () => {
-        const now = (await dependencies())[edge] ?? 0;
-        return now - (before[edge] ?? 0) >= STUDENTS ? now : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 1000 });
-      assert.ok(calls >= STUDENTS, `${edge}: ${calls}`);
+      await waitForGrowth(`Jaeger's dependencies (${env.jaegerUrl}/dependencies)`, dependencies, jaegerBefore, `${parent} -> ${child}`);
     }
     // The notifier calls no other service: nothing leaves it but to itself.
     const fromNotifier = Object.keys(await dependencies()).filter((edge) => edge.startsWith('notifier-consumer -> ') && edge !== 'notifier-consumer -> notifier-consumer');
     assert.deepEqual(fromNotifier, []);
+  });
+
+  it("the collector's service_graph connector exports the same edges as messaging ones", async () => {
+    for (const [client, server] of EDGES) {
+      await waitForGrowth(`the service_graph connector (${env.metricsUrl})`, serviceGraphRequests, connectorBefore, `${client} -> ${server} (messaging_system)`);
+    }
+    const edges = Object.keys(await serviceGraphRequests());
+    const betweenServices = edges.filter((edge) => EDGES.some(([client, server]) => edge.startsWith(`${client} -> ${server} `)));
+    assert.deepEqual(betweenServices.sort(), EDGES.map(([client, server]) => `${client} -> ${server} (messaging_system)`).sort(), 'the Kafka hops are messaging edges, and the only ones between the services');
   });
 });

@@ -1,18 +1,18 @@
 /**
  * Span timing under load, read back as the Jaeger UI reads it (/api/traces/<id>, whose answer carries
- * the warnings of Jaeger's clock-skew check). That check (cmd/query/app/querysvc/internal/adjuster/
- * clockskew.go in Jaeger 1.76) treats spans as coming from different hosts unless their process has an
- * `ip` tag, which OpenTelemetry resources do not have, so it compares EVERY child with its parent: a
- * child no longer than its parent must start at or after the parent's start and end at or before its
- * end, a longer one must not start before it; any other child gets the warning "clock skew adjustment
- * disabled; not applying calculated delta of ...". Within one process that is a timestamp error: the
- * OpenTelemetry JS SDK starts spans on a whole millisecond, which puts a child up to 1 ms outside its
- * parent (telemetry/span-start-clock.ts in common fixes it).
+ * the warnings of Jaeger's clock-skew check, cmd/query/app/querysvc/internal/adjuster/clockskew.go in
+ * Jaeger 1.76). That check compares each child with its parent when the two come from different
+ * machines, a machine being the process's `ip` tag: a child no longer than its parent must lie within
+ * it, a longer one must not start before it; any other child gets the warning "clock skew adjustment
+ * disabled; not applying calculated delta of ...".
  *
- * The Kafka hops are different: a send runs after the request or handler that caused it (the outbox
- * relay, after the commit) and a consumer's `process` runs after the send, so a producer or consumer
- * span may outlast its parent in real time, and Jaeger warns about it whatever the clocks say. This
- * test counts those, and fails on every other warning.
+ * Two things used to trip it. Within one process, a timestamp error: the OpenTelemetry JS SDK starts
+ * spans on a whole millisecond, which puts a child up to 1 ms outside its parent
+ * (telemetry/span-start-clock.ts in common fixes it). Across processes, the Kafka hops: a send runs after
+ * the request that caused it ended (the outbox relay, after the commit), a consumer's `process` after the
+ * send, so they lie outside their parent in real time; OpenTelemetry resources carry no `ip`, so every
+ * pair counted as two machines and every hop was warned about. The collector now names the machine
+ * (otel/collector.yaml, resource/machine), and what stays checked here is what the clocks guarantee.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -27,13 +27,11 @@ const isMessaging = (span) => span.kind === 'producer' || span.kind === 'consume
 const describeSpan = (span, parent) =>
   `${span.name} (${span.service}, trace ${span.traceId}): starts ${span.start - parent.start} µs after ${parent.name}, ends ${span.end - parent.end} µs after it`;
 
-/** Every parent/child pair of the traces whose two spans come from the same process. */
-function sameProcessPairs(traces) {
+/** Every parent/child pair of the traces. */
+function parentChildPairs(traces) {
   return traces.flatMap((spans) => {
     const byId = new Map(spans.map((span) => [span.spanId, span]));
-    return spans
-      .map((span) => ({ span, parent: byId.get(span.parentId) }))
-      .filter(({ span, parent }) => parent && parent.processId === span.processId);
+    return spans.map((span) => ({ span, parent: byId.get(span.parentId) })).filter(({ parent }) => parent);
   });
 }
 
@@ -64,27 +62,26 @@ describe(`span timing in Jaeger, ${RATE_PER_SECOND * SECONDS} traces taken under
     for (const traceId of traceIds) traces.push((await fetchTrace(traceId)).flatMap(normalizeTrace));
   });
 
-  it('no span outside the Kafka hops carries a Jaeger warning', (t) => {
+  it('no span carries a Jaeger warning', (t) => {
     const spans = traces.flat();
     const warned = spans.filter((span) => span.warnings.length > 0);
-    const elsewhere = warned.filter((span) => !isMessaging(span));
-    t.diagnostic(
-      `${spans.length} spans: ${warned.length} with a warning, ${warned.length - elsewhere.length} of them producer or consumer spans that outlast their parent`,
-    );
+    t.diagnostic(`${spans.length} spans, ${warned.length} with a warning`);
     assert.deepEqual(
-      elsewhere.map((span) => `${span.name} (${span.service}, trace ${span.traceId}): ${span.warnings.join('; ')}`),
+      warned.map((span) => `${span.name} (${span.service}, trace ${span.traceId}): ${span.warnings.join('; ')}`),
       [],
-      `${elsewhere.length} spans outside the Kafka hops carry a warning`,
+      `${warned.length} of ${spans.length} spans carry a warning`,
     );
   });
 
-  it('every child starts at or after its parent in the same process, and a synchronous one ends within it', (t) => {
-    const pairs = sameProcessPairs(traces);
-    t.diagnostic(`${pairs.length} same-process parent/child pairs`);
+  it('every child starts at or after its parent, and a synchronous one ends within it', (t) => {
+    const pairs = parentChildPairs(traces);
+    const sameProcess = pairs.filter(({ span, parent }) => parent.processId === span.processId);
+    t.diagnostic(`${pairs.length} parent/child pairs, ${sameProcess.length} of them in one process`);
+    // Across processes too: the stack runs on one machine, and each process anchors its spans to its clock.
     const startsEarly = pairs.filter(({ span, parent }) => span.start < parent.start);
     assert.deepEqual(startsEarly.map(({ span, parent }) => describeSpan(span, parent)), [], 'children that start before their parent');
     // The relay's send outlasts the request that wrote the outbox row; everything else is awaited by its parent.
-    const endsLate = pairs.filter(({ span, parent }) => !isMessaging(span) && span.end > parent.end);
+    const endsLate = sameProcess.filter(({ span, parent }) => !isMessaging(span) && span.end > parent.end);
     assert.deepEqual(endsLate.map(({ span, parent }) => describeSpan(span, parent)), [], 'children that end after their parent');
   });
 
