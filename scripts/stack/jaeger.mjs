@@ -4,7 +4,8 @@
 import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { step } from './output.mjs';
-import { captureCommand, logFile, runCommand, startDaemon } from './processes.mjs';
+import { downloadGoModule } from './go.mjs';
+import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { prometheusUrl } from './prometheus.mjs';
 import { httpJson, httpStatus, waitFor } from './readiness.mjs';
 
@@ -45,11 +46,9 @@ export async function ensureJaegerBinary(config) {
   const version = `v${config.versions.jaegerGoModule}`;
   const log = logFile(config, 'build-jaeger');
 
-  const moduleDir = await step('jaeger', `downloading the Go module ${MODULE}@${version}`, '~5-30 s', async () => {
-    const info = JSON.parse(await captureCommand('go', ['mod', 'download', '-json', `${MODULE}@${version}`]));
-    if (info.Error) throw new Error(`go mod download ${MODULE}@${version}: ${info.Error}`);
-    return info.Dir;
-  });
+  const moduleDir = await step('jaeger', `downloading the Go module ${MODULE}@${version}`, '~5-30 s', () =>
+    downloadGoModule(MODULE, config.versions.jaegerGoModule),
+  );
 
   rmSync(paths.source, { recursive: true, force: true });
   cpSync(moduleDir, paths.source, { recursive: true });

@@ -2,10 +2,11 @@
 // same file docker compose mounts into the prometheus container (with the collector's address
 // moved to 127.0.0.1). It scrapes the collector's span metrics and answers Jaeger's Monitor tab.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { StackError, step } from './output.mjs';
-import { logFile, runCommand, startDaemon } from './processes.mjs';
+import { installGoBinary } from './go.mjs';
+import { StackError } from './output.mjs';
+import { logFile, startDaemon } from './processes.mjs';
 import { httpStatus, waitFor } from './readiness.mjs';
 
 const MODULE = 'github.com/prometheus/prometheus';
@@ -31,26 +32,18 @@ export function prometheusBinaryPresent(config) {
 /**
  * Builds <cache>/prometheus-<module version>/prometheus once. `remove_all_sd` leaves out the
  * cloud service discoveries (AWS, Azure, Kubernetes...): static targets are all the demo needs,
- * and the build takes minutes less. The binary is installed under a temporary folder and moved
- * into place when complete.
+ * and the build takes minutes less.
  */
 export async function ensurePrometheusBinary(config) {
   const paths = prometheusPaths(config);
   if (existsSync(paths.binary)) return;
-  const temporary = path.join(paths.home, `bin-${process.pid}`);
-  rmSync(temporary, { recursive: true, force: true });
-  mkdirSync(temporary, { recursive: true });
-  const module = `${MODULE}/cmd/prometheus@v${config.versions.prometheusGoModule}`;
-  await step('prometheus', `compiling ${module}`, '~2-5 min on 2 cores', () =>
-    runCommand('prometheus', 'go', ['install', '-tags', 'remove_all_sd', '-trimpath', '-ldflags=-s -w', module], {
-      cwd: config.paths.cacheDir,
-      env: { ...process.env, GOBIN: temporary },
-      log: logFile(config, 'build-prometheus'),
-      heartbeat: 'compiling Prometheus',
-    }),
-  );
-  renameSync(path.join(temporary, 'prometheus'), paths.binary);
-  rmSync(temporary, { recursive: true, force: true });
+  await installGoBinary(config, 'prometheus', {
+    module: `${MODULE}/cmd/prometheus`,
+    version: config.versions.prometheusGoModule,
+    binary: paths.binary,
+    tags: ['remove_all_sd'],
+    expected: '~2-5 min on 2 cores',
+  });
 }
 
 /**

@@ -1,0 +1,241 @@
+// The Helm chart (chart/), checked as far as a machine without a cluster can: `helm lint`, `helm
+// template` with the default values and with each chart/ci/*-values.yaml, every rendered object
+// validated strictly against the Kubernetes API's schemas and the operators' CRD schemas (an
+// unknown field or a wrong type fails), and the chart compared with what the rest of the project
+// says: the topics of the native stack, the services' compose environment, otel/*.yaml, .env.
+// Helm and the schemas are fetched once into the stack's cache (scripts/chart/tools.mjs).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+
+import dotenvParser from 'dotenv';
+import { parse as parseYaml } from 'yaml';
+
+import { CHART_DIR, chartToolsConfig, ensureHelm, ensureSchemaSources } from '../scripts/chart/tools.mjs';
+import { createValidator, manifestObjects } from '../scripts/chart/validate.mjs';
+import { environmentOf, readCompose } from '../scripts/stack/compose.mjs';
+import { KAFKA_TOPICS, SERVICES } from '../scripts/stack/config.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const dotenv = dotenvParser.parse(readFileSync(path.join(ROOT, '.env'), 'utf8'));
+
+const config = chartToolsConfig();
+const helm = await ensureHelm(config);
+const validate = createValidator(await ensureSchemaSources(config));
+
+/** Helm's output; on failure, an error whose message carries Helm's own. */
+function runHelm(args) {
+  try {
+    return execFileSync(helm, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`helm ${args.join(' ')} failed:\n${error.stdout}${error.stderr}`);
+  }
+}
+
+const render = (chart, valuesArgs = []) => manifestObjects(runHelm(['template', 'demo', chart, '--namespace', 'demo', ...valuesArgs]));
+
+/** Every problem of every object, as `Kind/name: /path: message`. */
+const problemsOf = (objects) => objects.flatMap((object) => validate(object).map((problem) => `${object.kind}/${object.metadata?.name}: ${problem}`));
+
+const VARIANTS = [
+  { name: 'the default values', args: [] },
+  ...readdirSync(path.join(CHART_DIR, 'ci'))
+    .filter((file) => file.endsWith('-values.yaml'))
+    .map((file) => ({ name: `chart/ci/${file}`, args: ['--values', path.join(CHART_DIR, 'ci', file)] })),
+];
+
+const defaults = render(CHART_DIR);
+const find = (objects, kind, nameSuffix) => objects.find((object) => object.kind === kind && object.metadata.name.endsWith(nameSuffix));
+const deploymentOf = (objects, service) => find(objects, 'Deployment', `-${service}`);
+const containerOf = (deployment) => deployment.spec.template.spec.containers[0];
+const envOf = (container) => Object.fromEntries(container.env.map((entry) => [entry.name, entry.value ?? entry.valueFrom]));
+
+// A copy of the chart to break on purpose, symbolic links followed.
+const scratch = mkdtempSync(path.join(tmpdir(), 'chart-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+function brokenChart(name, file, from, to) {
+  const copy = path.join(scratch, name);
+  cpSync(CHART_DIR, copy, { recursive: true, dereference: true });
+  const template = path.join(copy, 'templates', file);
+  const text = readFileSync(template, 'utf8');
+  assert.ok(text.includes(from), `${file} no longer contains ${from}`);
+  writeFileSync(template, text.replace(from, to));
+  return copy;
+}
+
+describe('the chart renders valid manifests', () => {
+  for (const { name, args } of VARIANTS) {
+    test(`helm lint --strict passes with ${name}`, () => {
+      assert.match(runHelm(['lint', '--strict', CHART_DIR, ...args]), /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    });
+
+    test(`every object rendered with ${name} is valid against the Kubernetes and CRD schemas`, () => {
+      const objects = render(CHART_DIR, args);
+      assert.deepEqual(problemsOf(objects), []);
+      const kinds = new Set(objects.map((object) => `${object.apiVersion}/${object.kind}`));
+      for (const kind of ['apps/v1/Deployment', 'v1/Service', 'v1/ConfigMap', 'kafka.strimzi.io/v1/Kafka', 'kafka.strimzi.io/v1/KafkaNodePool',
+        'kafka.strimzi.io/v1/KafkaTopic', 'postgresql.cnpg.io/v1/Cluster', 'opentelemetry.io/v1beta1/OpenTelemetryCollector']) {
+        assert.ok(kinds.has(kind), `${kind} is rendered`);
+      }
+    });
+  }
+});
+
+describe('the checks fail on broken input', () => {
+  test('the validator names an unknown field and a wrong type, in a Deployment and in custom resources', () => {
+    const deployment = structuredClone(deploymentOf(defaults, 'api-service'));
+    deployment.spec.replicas = 'two';
+    containerOf(deployment).imagePullPolicyy = 'Always';
+    assert.deepEqual(validate(deployment), [
+      '/spec/replicas: must be integer',
+      '/spec/template/spec/containers/0: unknown field "imagePullPolicyy"',
+    ]);
+
+    const scaledObject = structuredClone(find(defaults, 'ScaledObject', '-billing-consumer'));
+    scaledObject.spec.maxReplicaCount = '12';
+    scaledObject.spec.pollingIntervall = 15;
+    assert.deepEqual(validate(scaledObject), ['/spec: unknown field "pollingIntervall"', '/spec/maxReplicaCount: must be integer']);
+
+    const topic = structuredClone(find(defaults, 'KafkaTopic', 'student'));
+    topic.spec.partitionss = topic.spec.partitions;
+    topic.spec.replicas = '3';
+    assert.deepEqual(validate(topic), ['/spec: unknown field "partitionss"', '/spec/replicas: must be integer']);
+
+    // A custom resource's metadata is checked as an ObjectMeta.
+    const cluster = structuredClone(find(defaults, 'Cluster', '-postgres'));
+    cluster.metadata.label = {};
+    assert.deepEqual(validate(cluster), ['/metadata: unknown field "label"']);
+
+    assert.deepEqual(validate({ apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'Kafka', metadata: { name: 'old' } }), [
+      'kafka.strimzi.io/v1beta2/Kafka: no schema for this apiVersion and kind',
+    ]);
+  });
+
+  test('a misspelled field in a template is caught once rendered', () => {
+    const chart = brokenChart('misspelled', 'services.yaml', 'containerPort:', 'containerport:');
+    assert.deepEqual(
+      problemsOf(render(chart)).filter((problem) => problem.includes('unknown field "containerport"')).length,
+      SERVICES.length,
+    );
+  });
+
+  test('helm lint fails on a template that does not parse', () => {
+    const chart = brokenChart('unparsable', 'postgres.yaml', '{{ .Values.postgres.instances }}', '{{ .Values.postgres.instances }');
+    assert.throws(() => runHelm(['lint', '--strict', chart]), /postgres\.yaml.*(unexpected|bad character)/s);
+  });
+});
+
+describe('the chart deploys what the rest of the project describes', () => {
+  test('the Kafka topics are the native stack\'s, each on 3 replicas with min.insync.replicas=2', () => {
+    const topics = defaults.filter((object) => object.kind === 'KafkaTopic');
+    assert.deepEqual(
+      topics.map((topic) => ({ name: topic.spec.topicName, partitions: topic.spec.partitions })),
+      KAFKA_TOPICS.map(({ name, partitions }) => ({ name, partitions })),
+    );
+    for (const topic of topics) {
+      assert.equal(topic.spec.replicas, 3);
+      assert.equal(topic.spec.config['min.insync.replicas'], 2);
+    }
+    const kafka = find(defaults, 'Kafka', '');
+    assert.equal(kafka.spec.kafka.config['min.insync.replicas'], 2);
+    assert.equal(find(defaults, 'KafkaNodePool', '-nodes').spec.replicas, 3);
+    assert.deepEqual(find(defaults, 'KafkaNodePool', '-nodes').spec.roles, ['controller', 'broker']);
+  });
+
+  test('KEDA scales each consumer on its compose consumer group and its topic, up to the topic\'s partitions', () => {
+    const { compose } = readCompose(ROOT, dotenv);
+    const scaledObjects = defaults.filter((object) => object.kind === 'ScaledObject');
+    assert.deepEqual(scaledObjects.map((object) => object.spec.scaleTargetRef.name).sort(),
+      ['billing-consumer', 'notifier-consumer'].map((service) => deploymentOf(defaults, service).metadata.name));
+    for (const scaledObject of scaledObjects) {
+      const service = SERVICES.find((name) => scaledObject.metadata.name.endsWith(`-${name}`));
+      const [trigger] = scaledObject.spec.triggers;
+      assert.equal(trigger.type, 'kafka');
+      assert.equal(trigger.metadata.consumerGroup, environmentOf(compose.services[service]).KAFKA_CONSUMER_GROUP);
+      const topic = KAFKA_TOPICS.find(({ name }) => name === trigger.metadata.topic);
+      assert.ok(topic, `${service} scales on a topic of the demo, not ${trigger.metadata.topic}`);
+      assert.ok(scaledObject.spec.maxReplicaCount <= topic.partitions, `${service}: no more replicas than ${topic.name}'s partitions`);
+      assert.equal(trigger.metadata.bootstrapServers, envOf(containerOf(deploymentOf(defaults, service))).KAFKA_BROKERS);
+    }
+  });
+
+  test('each service gets every variable its compose block sets, the database URL from CloudNativePG\'s Secret', () => {
+    const { compose } = readCompose(ROOT, dotenv);
+    const postgres = find(defaults, 'Cluster', '-postgres');
+    for (const service of SERVICES) {
+      const env = envOf(containerOf(deploymentOf(defaults, service)));
+      const missing = Object.keys(environmentOf(compose.services[service])).filter((name) => !(name in env));
+      assert.deepEqual(missing, [], `${service}: set in docker-compose.yml, not by the chart`);
+      assert.equal(env.OTEL_SERVICE_NAME, service);
+      if ('DATABASE_URL' in env) {
+        assert.deepEqual(env.DATABASE_URL, { secretKeyRef: { name: `${postgres.metadata.name}-app`, key: 'uri' } });
+      }
+    }
+    assert.equal(postgres.spec.bootstrap.initdb.database, dotenv.POSTGRES_DB);
+    assert.equal(postgres.spec.bootstrap.initdb.owner, dotenv.POSTGRES_USER);
+  });
+
+  test('the services send to the agents, with the pod\'s name as service.instance.id, and the agents route traces by id to the gateways', () => {
+    const agent = find(defaults, 'OpenTelemetryCollector', '-agent');
+    const gateway = find(defaults, 'OpenTelemetryCollector', '-gateway');
+    for (const service of SERVICES) {
+      const container = containerOf(deploymentOf(defaults, service));
+      const env = envOf(container);
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, `http://${agent.metadata.name}-collector:4318`);
+      assert.deepEqual(env.POD_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
+      assert.match(env.OTEL_RESOURCE_ATTRIBUTES, /(^|,)service\.instance\.id=\$\(POD_NAME\)(,|$)/);
+      // $(POD_NAME) is expanded only from a variable defined earlier in the list.
+      assert.ok(container.env.findIndex((entry) => entry.name === 'POD_NAME') < container.env.findIndex((entry) => entry.name === 'OTEL_RESOURCE_ATTRIBUTES'));
+    }
+    const { loadbalancing } = agent.spec.config.exporters;
+    assert.equal(loadbalancing.routing_key, 'traceID');
+    assert.equal(loadbalancing.resolver.dns.hostname, `${gateway.metadata.name}-collector-headless.demo.svc.cluster.local`);
+    assert.deepEqual(agent.spec.config.service.pipelines.traces.exporters, ['loadbalancing']);
+    assert.equal(gateway.spec.mode, 'statefulset');
+  });
+
+  test('the services run as non-root on a read-only root filesystem, probed on their health endpoints', () => {
+    for (const service of SERVICES) {
+      const deployment = deploymentOf(defaults, service);
+      const container = containerOf(deployment);
+      assert.equal(deployment.spec.template.spec.securityContext.runAsNonRoot, true);
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+      assert.equal(container.readinessProbe.httpGet.path, '/health/ready');
+      assert.equal(container.livenessProbe.httpGet.path, '/health/live');
+      // The image's command (`node --import @demo/common/tracing dist/main.js`) is kept.
+      assert.equal(container.command, undefined);
+      assert.equal(container.args, undefined);
+    }
+  });
+
+  test('the collector and Jaeger run otel/*.yaml: the chart\'s files are links to them', () => {
+    for (const file of ['collector.yaml', 'collector-tail-sampling.yaml', 'jaeger.yaml']) {
+      const link = path.join(CHART_DIR, 'files', file);
+      assert.ok(lstatSync(link).isSymbolicLink(), `chart/files/${file} is a symbolic link`);
+      assert.equal(path.resolve(path.dirname(link), readlinkSync(link)), path.join(ROOT, 'otel', file));
+    }
+    const otel = (file) => parseYaml(readFileSync(path.join(ROOT, 'otel', file), 'utf8'));
+    const gateway = find(defaults, 'OpenTelemetryCollector', '-gateway').spec.config;
+    assert.deepEqual(gateway.connectors, otel('collector.yaml').connectors);
+    assert.deepEqual(gateway.processors.tail_sampling, otel('collector-tail-sampling.yaml').processors.tail_sampling);
+    assert.deepEqual(gateway.service.pipelines, { ...otel('collector.yaml').service.pipelines, ...otel('collector-tail-sampling.yaml').service.pipelines });
+    const jaeger = parseYaml(find(defaults, 'ConfigMap', '-jaeger').data['config.yaml']);
+    assert.deepEqual(jaeger.service, otel('jaeger.yaml').service);
+    assert.deepEqual(Object.keys(jaeger.extensions.jaeger_storage.backends), ['elasticsearch']);
+    assert.equal(jaeger.exporters.jaeger_storage_exporter.trace_storage, 'elasticsearch');
+  });
+
+  test('the collector and Jaeger images are the versions .env pins', () => {
+    const images = defaults.flatMap((object) => object.kind === 'OpenTelemetryCollector'
+      ? [object.spec.image]
+      : (object.spec?.template?.spec?.containers ?? []).map((container) => container.image));
+    assert.ok(images.includes(`otel/opentelemetry-collector-contrib:${dotenv.OTELCOL_VERSION}`));
+    assert.ok(images.includes(`jaegertracing/jaeger:${dotenv.JAEGER_VERSION}`));
+  });
+});
