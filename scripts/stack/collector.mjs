@@ -40,18 +40,25 @@ export function collectorBinaryPresent(config) {
 }
 
 /**
- * The builder manifest pins its own versions (YAML has no variables); refuse to build if they
- * differ from OTELCOL_VERSION, rather than cache a binary under the wrong version.
+ * The builder manifest pins its own versions (YAML has no variables); refuse to build if the
+ * collector's own modules differ from OTELCOL_VERSION, rather than cache a binary under the wrong
+ * version. A contrib component may be held at an older release (the manifest says why), never a newer one.
  */
 function assertManifestMatchesVersion(config, manifest) {
   const wanted = config.versions.otelcol;
   const text = readFileSync(manifest, 'utf8');
   const distVersion = /^\s*version:\s*(\S+)/m.exec(text)?.[1];
   // Components are released as v0.<minor>.x, in step with the collector; providers are v1.x.
-  const componentVersions = [...text.matchAll(/gomod:\s*\S+\s+v(0\.\d+\.\d+)/g)].map((match) => match[1]);
-  const wrong = [distVersion, ...componentVersions].filter((version) => version !== wanted);
+  const components = [...text.matchAll(/gomod:\s*(\S+)\s+v(0\.\d+\.\d+)/g)].map(([, module, version]) => ({ module, version }));
+  const minor = (version) => Number(version.split('.')[1]);
+  const wrong = [
+    ...(distVersion === wanted ? [] : [`dist ${distVersion}`]),
+    ...components
+      .filter(({ module, version }) => (module.includes('/opentelemetry-collector-contrib/') ? minor(version) > minor(wanted) : version !== wanted))
+      .map(({ module, version }) => `${module} v${version}`),
+  ];
   if (wrong.length > 0) {
-    throw new StackError('collector', `${manifest} pins ${[...new Set(wrong)].join(', ')} but OTELCOL_VERSION is ${wanted}`, {
+    throw new StackError('collector', `${manifest} pins ${wrong.join(', ')} but OTELCOL_VERSION is ${wanted}`, {
       hint: 'update the versions in otel/collector-builder.yaml together with OTELCOL_VERSION in .env',
     });
   }
@@ -99,6 +106,7 @@ export function collectorEnvironment(config) {
     COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${ports.collectorHealth}`,
     COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
+    KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
     // A shell does not export HOSTNAME; Docker and Kubernetes set it in every container.
     HOSTNAME: hostname(),
   };

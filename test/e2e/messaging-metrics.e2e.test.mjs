@@ -7,17 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { APP_METRICS } from '../../common/dist/telemetry/attributes.js';
-import { env, postStudent, waitFor } from './support.mjs';
+import { env, postStudent, promql, waitFor } from './support.mjs';
 
 const STUDENTS = 3;
-
-/** The series of a PromQL instant query, as { labels, value }. */
-async function promql(query) {
-  const response = await fetch(`${env.prometheusUrl}/api/v1/query?${new URLSearchParams({ query })}`);
-  const body = await response.json();
-  if (body.status !== 'success') throw new Error(`Prometheus answered ${response.status} to ${query}: ${JSON.stringify(body)}`);
-  return body.data.result.map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
-}
 
 /**
  * Per series (a restarted service starts a new one, under a new `instance`), what a counter gained

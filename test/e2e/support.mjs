@@ -268,6 +268,14 @@ export function collectorLogRecords() {
     }));
 }
 
+/** The series of a PromQL instant query, as { labels, value }. */
+export async function promql(query) {
+  const response = await fetch(`${env.prometheusUrl}/api/v1/query?${new URLSearchParams({ query })}`);
+  const body = await response.json();
+  if (body.status !== 'success') throw new Error(`Prometheus answered ${response.status} to ${query}: ${JSON.stringify(body)}`);
+  return body.data.result.map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
+}
+
 /** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
 export async function spanCalls() {
   const text = await (await fetch(env.metricsUrl)).text();
