@@ -1,9 +1,9 @@
 // What checks the Helm chart (chart/) on a machine without a cluster, each fetched once into the
-// stack's cache (~/.cache/nestjs-kafka-tracing, or STACK_CACHE_DIR) from a registry this project
-// reaches: Helm, built from its Go module; the Kubernetes OpenAPI spec, which the k8s.io/kubernetes
-// Go module carries; the CRDs of KEDA, CloudNativePG and the OpenTelemetry Operator, from their Go
-// modules; Strimzi's CRDs, generated from its Java API model (Maven Central) by Strimzi's own
-// generator, the way its build writes them. Versions come from .env.
+// stack's cache (~/.cache/nestjs-kafka-tracing, or STACK_CACHE_DIR) from package registries, like the
+// native stack's programs: Helm, built from its Go module; the Kubernetes OpenAPI spec, which the
+// k8s.io/kubernetes Go module carries; the CRDs of KEDA, CloudNativePG and the OpenTelemetry
+// Operator, from their Go modules; Strimzi's CRDs, generated from its Java API model (Maven Central)
+// by Strimzi's own generator, the way its build writes them. Versions come from .env.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
