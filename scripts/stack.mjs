@@ -146,8 +146,8 @@ function relative(config, file) {
 function printSummary(config, elapsedMs) {
   console.log(`\nThe stack is up${config.topology === 'cluster' ? ' (topology: cluster)' : ''}:`);
   for (const component of components(config)) {
-    console.log(`  ${component.name.padEnd(18)} ${component.describe(config)}`);
-    console.log(`  ${''.padEnd(18)} log: ${relative(config, logFile(config, component.name))}`);
+    console.log(`  ${component.name.padEnd(20)} ${component.describe(config)}`);
+    console.log(`  ${''.padEnd(20)} log: ${relative(config, logFile(config, component.name))}`);
   }
   if (timings.length > 0) {
     console.log('\nSteps:');
@@ -215,7 +215,7 @@ async function componentStatus(component, config) {
 async function status(config) {
   const results = await Promise.all(components(config).map(async (component) => [component, await componentStatus(component, config)]));
   for (const [component, { state, detail }] of results) {
-    console.log(`${component.name.padEnd(18)} ${state.padEnd(10)} ${component.describe(config)}${detail ? `  [${detail}]` : ''}`);
+    console.log(`${component.name.padEnd(20)} ${state.padEnd(10)} ${component.describe(config)}${detail ? `  [${detail}]` : ''}`);
   }
   return results.every(([, { state }]) => state === 'up') ? 0 : 3;
 }
