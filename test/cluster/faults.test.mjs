@@ -18,6 +18,7 @@ import { percentile } from '../../scripts/lib/load.mjs';
 import { withAdmin } from '../../scripts/lib/kafka-messages.mjs';
 import { CLUSTER, KAFKA_TOPICS, SERVICES, kafkaBrokers, loadStackConfig } from '../../scripts/stack/config.mjs';
 import { isAlive, readPid } from '../../scripts/stack/processes.mjs';
+import { serviceDefinitions } from '../../scripts/stack/services.mjs';
 import {
   connectionProblem,
   fetchTrace,
@@ -42,8 +43,11 @@ const BILLING_REPLICAS = ['billing-consumer', BILLING];
 const NOTIFIER_REPLICAS = ['notifier-consumer', 'notifier-consumer-2'];
 /** How long a gateway holds a trace before deciding (otel/collector-tail-sampling.yaml). */
 const DECISION_WAIT_MS = Number.parseInt(process.env.TAIL_SAMPLING_DECISION_WAIT ?? '10s', 10) * 1000;
-/** How long a service holds ended spans before exporting them (the SDK's default, 5 s), plus 1 s. */
-const EXPORT_WINDOW_MS = Number(process.env.OTEL_BSP_SCHEDULE_DELAY ?? 5000) + 1000;
+/**
+ * How long a service holds ended spans before exporting them (docker-compose.cluster.yml sets
+ * OTEL_BSP_SCHEDULE_DELAY; the SDK's default is 5 s), plus 1 s.
+ */
+const EXPORT_WINDOW_MS = Number(serviceDefinitions(config)['billing-consumer'].environment.OTEL_BSP_SCHEDULE_DELAY ?? 5000) + 1000;
 /**
  * A killed gateway loses the traces it was still holding: their first span reached it at most the
  * decision wait before the kill, and left the service up to an export interval (and the agent's
