@@ -39,8 +39,13 @@ export { NODE_ARGS, serviceDefinitions, serviceEnvironment, services, startOrder
 export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';
 
-/** Start order of the infrastructure; `down` stops it in reverse, after the services. */
-const infrastructure = (config) => [postgres, ...kafkaNodes(config), jaeger, ...gateways(config), collector, prometheus];
+/**
+ * Start order of the infrastructure; `down` stops it in reverse, after the services, a group at a
+ * time: a cluster's brokers stop together, since the last one could not shut down in an orderly
+ * way without a majority of its controllers.
+ */
+const infrastructureGroups = (config) => [[postgres], kafkaNodes(config), [jaeger], gateways(config), [collector], [prometheus]];
+const infrastructure = (config) => infrastructureGroups(config).flat();
 const components = (config) => [...infrastructure(config), ...services(config)];
 
 /** How many components `up` got to; after a failure, says whether `down` has anything to stop. */
@@ -193,8 +198,8 @@ async function stopComponent(component, config) {
 
 async function down(config) {
   await Promise.all(services(config).map((service) => stopComponent(service, config)));
-  for (const component of infrastructure(config).reverse()) {
-    await stopComponent(component, config);
+  for (const group of infrastructureGroups(config).reverse()) {
+    await Promise.all(group.map((component) => stopComponent(component, config)));
   }
   console.log(`Data and logs are kept in ${relative(config, config.paths.stateDir)}/ (delete it for a fresh start); the build cache in ${config.paths.cacheDir}.`);
 }
@@ -242,10 +247,11 @@ async function start(config, names, { wait }) {
   }
 }
 
-/** Stops the named components in reverse stack order. */
+/** Stops the named components in reverse stack order (the brokers named together). */
 async function stop(config, names) {
-  for (const component of componentsNamed(config, names).reverse()) {
-    await stopComponent(component, config);
+  const named = componentsNamed(config, names);
+  for (const group of [...infrastructureGroups(config), ...services(config).map((service) => [service])].reverse()) {
+    await Promise.all(group.filter((component) => named.includes(component)).map((component) => stopComponent(component, config)));
   }
 }
 
