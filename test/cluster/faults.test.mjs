@@ -4,7 +4,7 @@
  * gateway collector. Every POST must be answered, every student billed exactly once and notified,
  * every trace whole and decided by one gateway, except the spans a killed process held in memory,
  * which are counted and must be explained by the kill (a crash loses them; docs/cluster.md says what
- * production does about it).
+ * production does about it). Then Jaeger is restarted: its traces are on disk and must all be there.
  *
  * `npm run test:cluster` starts the native cluster (STACK_TOPOLOGY=cluster) with the gateways'
  * tail sampling keeping every trace (TAIL_SAMPLING_PERCENTAGE=100), so that each one can be checked.
@@ -29,6 +29,7 @@ import {
   serviceLogLines,
   sleep,
   start,
+  stop,
   waitFor,
 } from '../e2e/support.mjs';
 
@@ -253,6 +254,14 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     t.diagnostic(`traces whole: ${all.length - broken.length} of ${all.length}; traces through more than one gateway ${split.length} (gateways used: ${[...gatewaysUsed].sort()}); ` +
       `error traces kept whole ${errorsKept.length} of ${errorTraces.length} (${errorsLost.length} lost to a kill)`);
 
+    // Jaeger keeps its traces on disk (Badger): a restart loses none.
+    const sample = all.filter((p) => spansOf.get(p.traceId).length > 0).filter((_, index) => index % 50 === 0);
+    await stop('jaeger');
+    await start('jaeger');
+    const afterRestart = await Promise.all(sample.map(async (p) => ((await fetchTrace(p.traceId)) ?? []).flatMap(normalizeTrace).length));
+    const lostByRestart = sample.filter((p, index) => afterRestart[index] !== spansOf.get(p.traceId).length);
+    t.diagnostic(`Jaeger restarted: ${sample.length - lostByRestart.length} of ${sample.length} sampled traces still there with all their spans`);
+
     const problem = (spans) => (spans.length === 0 ? 'not in Jaeger' : connectionProblem(spans, SERVICES) ?? 'no notify student span, or no error branch');
     assert.deepEqual(unexplained.map((p) => `${p.traceId} (POST ${seconds(p.sentAt - begin)} into the load): ${problem(spansOf.get(p.traceId))}`), [],
       'every trace is whole, but for the spans a killed process held');
@@ -262,5 +271,6 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     assert.equal(errorsKept.length + errorsLost.length, errorTraces.length, 'every error trace kept whole with its error, or lost to a kill');
     assert.ok(movedPartitions.length > 0, `${BILLING} consumed partitions before it was killed`);
     assert.deepEqual(movedPartitions.filter((p) => !takenOver.has(p)), [], `billing-consumer took over ${BILLING}'s partitions ${movedPartitions}`);
+    assert.deepEqual(lostByRestart.map((p) => p.traceId), [], 'Jaeger kept every trace across its restart');
   });
 });
