@@ -85,9 +85,11 @@ async function postErrorTrace(producer) {
   assert.equal(response.status, 201);
   const [, traceId, spanId] = response.headers.get('traceresponse').split('-');
   const { id } = await response.json();
-  await producer.send({
-    topic: 'student',
-    messages: [{ key: randomUUID(), value: 'not a student', headers: { traceparent: `00-${traceId}-${spanId}-01` } }],
+  // Right after a broker's kill its partitions have no leader until the controllers fence it
+  // (broker.session.timeout.ms, 9 s): a send there fails, and is tried again, as the outbox does.
+  const message = { key: randomUUID(), value: 'not a student', headers: { traceparent: `00-${traceId}-${spanId}-01` } };
+  await waitFor('the poison message to be sent', async () => Boolean(await producer.send({ topic: 'student', messages: [message] })), {
+    timeoutMs: 60_000, intervalMs: 1000,
   });
   return { id, traceId, sentAt: Date.now(), withError: true };
 }
