@@ -249,9 +249,9 @@ async function start(config, names, { wait }) {
 
 /** Stops the named components in reverse stack order (the brokers named together). */
 async function stop(config, names) {
-  const named = componentsNamed(config, names);
+  const named = new Set(componentsNamed(config, names).map((component) => component.name));
   for (const group of [...infrastructureGroups(config), ...services(config).map((service) => [service])].reverse()) {
-    await Promise.all(group.filter((component) => named.includes(component)).map((component) => stopComponent(component, config)));
+    await Promise.all(group.filter((component) => named.has(component.name)).map((component) => stopComponent(component, config)));
   }
 }
 
