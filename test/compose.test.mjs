@@ -469,7 +469,7 @@ test('kafka-init creates exactly the native stack\'s topics, idempotently', () =
   assert.match(script, /--create --if-not-exists/);
   for (const topic of KAFKA_TOPICS) {
     assert.match(script, new RegExp(`--partitions ${topic.partitions}\\b`), `${topic.name}: partitions`);
-    assert.match(script, new RegExp(`--replication-factor ${topic.replicationFactor}\\b`), `${topic.name}: replication`);
+    assert.match(script, new RegExp(`--replication-factor ${loadStackConfig({ env: {} }).kafka.replicationFactor}\\b`), `${topic.name}: replication`);
   }
 });
 

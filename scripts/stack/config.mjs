@@ -15,12 +15,10 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
  * topic (`.DLT`), where a consumer puts the messages it cannot process. docker compose's topic-init
  * container must create the same names with the same partition count. 12 partitions: a consumer
  * handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka), and a
- * group can scale out to 12 replicas.
+ * group can scale out to 12 replicas. Their copies: `config.kafka`, by topology.
  */
 export const KAFKA_TOPICS = Object.freeze(
-  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) =>
-    Object.freeze({ name, partitions: 12, replicationFactor: 1 }),
-  ),
+  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) => Object.freeze({ name, partitions: 12 })),
 );
 
 /**

@@ -205,7 +205,7 @@ export async function ensureTopics(config) {
           topics: missing.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions,
-            replicationFactor: Math.max(t.replicationFactor, replicationFactor),
+            replicationFactor,
             configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
           })),
         }));
