@@ -174,27 +174,31 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     // Awaited at the end; a failure meanwhile is reported then, not as an unhandled rejection.
     errorsPosted.catch(() => {});
 
-    // One fault after the other, each once the previous one is over.
-    await sleep(10_000);
-    const brokerKilledAt = await killHard(BROKER);
-    await sleep(15_000);
-    await start(BROKER);
-    const brokerUpAt = Date.now();
-    const isrFullAt = await waitFor('every partition to have three in-sync replicas again', async () =>
-      (await partitionsOf()).every((p) => p.isr.length === 3) && Date.now(), { timeoutMs: 60_000, intervalMs: 500 });
+    // One fault after the other, each once the previous one is over; the load stops TAIL_SECONDS
+    // after the last (or after a failure, which is then reported).
+    const { brokerKilledAt, brokerUpAt, isrFullAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt } = await (async () => {
+      await sleep(10_000);
+      const brokerKilledAt = await killHard(BROKER);
+      await sleep(15_000);
+      await start(BROKER);
+      const brokerUpAt = Date.now();
+      const isrFullAt = await waitFor('every partition to have three in-sync replicas again', async () =>
+        (await partitionsOf()).every((p) => p.isr.length === 3) && Date.now(), { timeoutMs: 60_000, intervalMs: 500 });
 
-    await sleep(15_000);
-    const billingKilledAt = await killHard(BILLING);
-    await sleep(20_000);
-    await start(BILLING);
-    const billingUpAt = Date.now();
+      await sleep(15_000);
+      const billingKilledAt = await killHard(BILLING);
+      await sleep(20_000);
+      await start(BILLING);
+      const billingUpAt = Date.now();
 
-    await sleep(15_000);
-    const gatewayKilledAt = await killHard(GATEWAY);
-    await sleep(10_000);
-    await start(GATEWAY);
-    const gatewayUpAt = Date.now();
-    loadEndsAt = gatewayUpAt + TAIL_SECONDS * 1000;
+      await sleep(15_000);
+      const gatewayKilledAt = await killHard(GATEWAY);
+      await sleep(10_000);
+      await start(GATEWAY);
+      return { brokerKilledAt, brokerUpAt, isrFullAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt: Date.now() };
+    })().finally(() => {
+      loadEndsAt = Date.now() + TAIL_SECONDS * 1000;
+    });
 
     const posted = await load;
     const loadMs = Date.now() - begin;
