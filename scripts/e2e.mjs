@@ -6,11 +6,12 @@
 //   API_URL=... JAEGER_URL=... npm run test:e2e
 //                                         any running stack, compose included: see README, "Tests"
 //   node scripts/e2e.mjs test/e2e/<file>...  only those files (by default every test/e2e/*.e2e.test.mjs)
+//   npm run test:cluster                  the fault test, test/cluster/, on STACK_TOPOLOGY=cluster
 
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import path from 'node:path';
-import { databaseUrl, loadStackConfig } from './stack/config.mjs';
+import { databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
 import { serviceDefinitions } from './stack/services.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -41,7 +42,7 @@ if (!process.env.API_URL) {
     METRICS_URL: `http://127.0.0.1:${config.ports.metrics}/metrics`,
     PROMETHEUS_URL: `http://127.0.0.1:${config.ports.prometheus}`,
     DATABASE_URL: databaseUrl(config),
-    KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
+    KAFKA_BROKERS: kafkaBrokers(config).join(','),
   };
   const alreadyUp = await isUp(`${testEnv.API_URL}/health/ready`);
   console.log(alreadyUp ? 'e2e: using the native stack that is already up' : 'e2e: starting the native stack');

@@ -4,6 +4,10 @@
 // with a src/main.ts, run with the environment of its docker-compose.yml block). Linux only: it
 // finds and measures its processes through /proc.
 //
+// STACK_TOPOLOGY=cluster runs what docker-compose.cluster.yml describes instead: three Kafka
+// brokers, the consumers' replicas, an agent collector in front of two gateway collectors, and
+// Jaeger on disk (docs/cluster.md).
+//
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
 //   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
@@ -18,9 +22,9 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { loadStackConfig } from './stack/config.mjs';
-import { collector, ensureCollectorBinary } from './stack/collector.mjs';
+import { collector, ensureCollectorBinary, gateways } from './stack/collector.mjs';
 import { ensureJaegerBinary, jaeger, jaegerUrl } from './stack/jaeger.mjs';
-import { ensureKafkaJars, kafka } from './stack/kafka.mjs';
+import { ensureKafkaJars, ensureTopics, kafkaNodes } from './stack/kafka.mjs';
 import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
 import { postgres } from './stack/postgres.mjs';
 import { ensurePrometheusBinary, prometheus } from './stack/prometheus.mjs';
@@ -30,14 +34,19 @@ import { assertPortsFree } from './stack/readiness.mjs';
 import { buildServices, services, startOrder } from './stack/services.mjs';
 
 // What tests and other scripts may import.
-export { KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, loadStackConfig } from './stack/config.mjs';
-export { NODE_ARGS, serviceDefinitions, serviceEnvironment, startOrder } from './stack/services.mjs';
+export { CLUSTER, KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
+export { NODE_ARGS, serviceDefinitions, serviceEnvironment, services, startOrder } from './stack/services.mjs';
 export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';
 
-/** Start order of the infrastructure; `down` stops it in reverse, after the services. */
-const INFRASTRUCTURE = [postgres, kafka, jaeger, collector, prometheus];
-const COMPONENTS = [...INFRASTRUCTURE, ...services];
+/**
+ * Start order of the infrastructure; `down` stops it in reverse, after the services, a group at a
+ * time: a cluster's brokers stop together, since the last one could not shut down in an orderly
+ * way without a majority of its controllers.
+ */
+const infrastructureGroups = (config) => [[postgres], kafkaNodes(config), [jaeger], gateways(config), [collector], [prometheus]];
+const infrastructure = (config) => infrastructureGroups(config).flat();
+const components = (config) => [...infrastructure(config), ...services(config)];
 
 /** How many components `up` got to; after a failure, says whether `down` has anything to stop. */
 let componentsStarted = 0;
@@ -99,13 +108,17 @@ async function startInfrastructure(config) {
     () => bringUp(postgres, config),
     async () => {
       await ensureKafkaJars(config);
-      await bringUp(kafka, config);
+      // Together: a cluster's brokers need a majority of its controllers to become ready.
+      await inParallel(kafkaNodes(config).map((node) => () => bringUp(node, config)));
+      await ensureTopics(config);
     },
     async () => {
       await ensureJaegerBinary(config);
       await ensureCollectorBinary(config);
       await ensurePrometheusBinary(config);
       await bringUp(jaeger, config);
+      // The gateways first: the agent sends to them.
+      await inParallel(gateways(config).map((gateway) => () => bringUp(gateway, config)));
       await bringUp(collector, config);
       await bringUp(prometheus, config);
     },
@@ -116,7 +129,7 @@ async function startInfrastructure(config) {
 async function startServices(config) {
   await buildServices(config);
   for (const group of startOrder(config)) {
-    await inParallel(services.filter((service) => group.includes(service.name)).map((service) => () => bringUp(service, config)));
+    await inParallel(services(config).filter((replica) => group.includes(replica.service)).map((replica) => () => bringUp(replica, config)));
   }
 }
 
@@ -136,10 +149,10 @@ function relative(config, file) {
 }
 
 function printSummary(config, elapsedMs) {
-  console.log('\nThe stack is up:');
-  for (const component of COMPONENTS) {
-    console.log(`  ${component.name.padEnd(18)} ${component.describe(config)}`);
-    console.log(`  ${''.padEnd(18)} log: ${relative(config, logFile(config, component.name))}`);
+  console.log(`\nThe stack is up${config.topology === 'cluster' ? ' (topology: cluster)' : ''}:`);
+  for (const component of components(config)) {
+    console.log(`  ${component.name.padEnd(20)} ${component.describe(config)}`);
+    console.log(`  ${''.padEnd(20)} log: ${relative(config, logFile(config, component.name))}`);
   }
   if (timings.length > 0) {
     console.log('\nSteps:');
@@ -184,9 +197,9 @@ async function stopComponent(component, config) {
 }
 
 async function down(config) {
-  await Promise.all(services.map((service) => stopComponent(service, config)));
-  for (const component of [...INFRASTRUCTURE].reverse()) {
-    await stopComponent(component, config);
+  await Promise.all(services(config).map((service) => stopComponent(service, config)));
+  for (const group of infrastructureGroups(config).reverse()) {
+    await Promise.all(group.map((component) => stopComponent(component, config)));
   }
   console.log(`Data and logs are kept in ${relative(config, config.paths.stateDir)}/ (delete it for a fresh start); the build cache in ${config.paths.cacheDir}.`);
 }
@@ -205,9 +218,9 @@ async function componentStatus(component, config) {
 
 /** Prints every component; exit code 0 when all are up, 3 otherwise (the LSB "not running" code). */
 async function status(config) {
-  const results = await Promise.all(COMPONENTS.map(async (component) => [component, await componentStatus(component, config)]));
+  const results = await Promise.all(components(config).map(async (component) => [component, await componentStatus(component, config)]));
   for (const [component, { state, detail }] of results) {
-    console.log(`${component.name.padEnd(18)} ${state.padEnd(10)} ${component.describe(config)}${detail ? `  [${detail}]` : ''}`);
+    console.log(`${component.name.padEnd(20)} ${state.padEnd(10)} ${component.describe(config)}${detail ? `  [${detail}]` : ''}`);
   }
   return results.every(([, { state }]) => state === 'up') ? 0 : 3;
 }
@@ -215,12 +228,13 @@ async function status(config) {
 // ---------------------------------------------------------------------------------------------
 // start / stop of single components (e.g. restarting a consumer while the rest keeps running)
 
-function componentsNamed(names) {
-  const unknown = names.filter((name) => !COMPONENTS.some((component) => component.name === name));
+function componentsNamed(config, names) {
+  const known = components(config);
+  const unknown = names.filter((name) => !known.some((component) => component.name === name));
   if (unknown.length > 0) {
-    throw new StackError('stack', `unknown component ${unknown.join(', ')}; known: ${COMPONENTS.map((c) => c.name).join(', ')}`);
+    throw new StackError('stack', `unknown component ${unknown.join(', ')}; known: ${known.map((c) => c.name).join(', ')}`);
   }
-  return COMPONENTS.filter((component) => names.includes(component.name));
+  return known.filter((component) => names.includes(component.name));
 }
 
 /**
@@ -228,15 +242,16 @@ function componentsNamed(names) {
  * With --no-wait it does not wait until they are ready.
  */
 async function start(config, names, { wait }) {
-  for (const component of componentsNamed(names)) {
+  for (const component of componentsNamed(config, names)) {
     await bringUp(component, config, { wait });
   }
 }
 
-/** Stops the named components in reverse stack order. */
+/** Stops the named components in reverse stack order (the brokers named together). */
 async function stop(config, names) {
-  for (const component of componentsNamed(names).reverse()) {
-    await stopComponent(component, config);
+  const named = new Set(componentsNamed(config, names).map((component) => component.name));
+  for (const group of [...infrastructureGroups(config), ...services(config).map((service) => [service])].reverse()) {
+    await Promise.all(group.filter((component) => named.has(component.name)).map((component) => stopComponent(component, config)));
   }
 }
 

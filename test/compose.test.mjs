@@ -21,9 +21,9 @@ import dotenvParser from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
-import { KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, startOrder } from '../scripts/stack.mjs';
+import { CLUSTER, KAFKA_TOPICS, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, services as serviceReplicas, startOrder } from '../scripts/stack.mjs';
 import { namesContainer } from '../scripts/stack/services.mjs';
-import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose } from '../scripts/stack/compose.mjs';
+import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose, readComposeFiles } from '../scripts/stack/compose.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -469,7 +469,7 @@ test('kafka-init creates exactly the native stack\'s topics, idempotently', () =
   assert.match(script, /--create --if-not-exists/);
   for (const topic of KAFKA_TOPICS) {
     assert.match(script, new RegExp(`--partitions ${topic.partitions}\\b`), `${topic.name}: partitions`);
-    assert.match(script, new RegExp(`--replication-factor ${topic.replicationFactor}\\b`), `${topic.name}: replication`);
+    assert.match(script, new RegExp(`--replication-factor ${loadStackConfig({ env: {} }).kafka.replicationFactor}\\b`), `${topic.name}: replication`);
   }
 });
 
@@ -694,4 +694,118 @@ test('a profile with long-running services holds no one-shot that nothing waits 
       if (service.restart === 'no') assert.ok(isOneShot(name, services), `--profile ${profile} up --wait: ${name} exits and fails it`);
     }
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The cluster topology: docker-compose.cluster.yml over docker-compose.yml, and the native stack
+// with STACK_TOPOLOGY=cluster reading the same files
+
+const CLUSTER_FILES = ['docker-compose.yml', CLUSTER.composeOverlay];
+const cluster = () => readComposeFiles(ROOT, dotenv, CLUSTER_FILES).compose;
+const clusterConfig = () => loadStackConfig({ env: { STACK_TOPOLOGY: 'cluster' } });
+
+test('the cluster override is valid against the Compose Specification schema once merged, and dclint passes on it', () => {
+  const require = createRequire(import.meta.url);
+  const schema = JSON.parse(readFileSync(path.join(path.dirname(require.resolve('dclint/package.json')), 'schemas/compose.schema.json'), 'utf8'));
+  delete schema.$schema;
+  const validate = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, logger: false }).compile(schema);
+  assert.ok(validate(cluster()), `schema errors:\n${JSON.stringify(validate.errors, null, 2)}`);
+  const linter = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] });
+  const [result] = linter.lintFiles([path.join(ROOT, CLUSTER.composeOverlay)], false);
+  assert.deepEqual(result.messages.map((m) => `${m.line}:${m.column} ${m.rule}: ${m.message}`), []);
+});
+
+test('cluster: three KRaft brokers voting together, topics with three copies and min.insync.replicas=2', () => {
+  const { services: clustered } = cluster();
+  const brokers = ['kafka', 'kafka-2', 'kafka-3'];
+  assert.equal(brokers.length, CLUSTER.brokers);
+  const envs = brokers.map((name) => environmentOf(clustered[name]));
+  assert.deepEqual(envs.map((env) => Number(env.KAFKA_NODE_ID)), [1, 2, 3]);
+  assert.deepEqual(new Set(envs.map((env) => env.CLUSTER_ID)).size, 1, 'one cluster id');
+  for (const [index, env] of envs.entries()) {
+    assert.equal(env.KAFKA_CONTROLLER_QUORUM_VOTERS, brokers.map((name, i) => `${i + 1}@${name}:9093`).join(','));
+    assert.equal(Number(env.KAFKA_DEFAULT_REPLICATION_FACTOR), CLUSTER.replicationFactor);
+    assert.equal(Number(env.KAFKA_MIN_INSYNC_REPLICAS), CLUSTER.minInsyncReplicas);
+    assert.equal(Number(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR), CLUSTER.replicationFactor);
+    const advertised = listenerAddresses(env.KAFKA_ADVERTISED_LISTENERS);
+    assert.equal(advertised.INTERNAL.host, brokers[index]);
+    const [published] = clustered[brokers[index]].ports.map(publishedPort);
+    assert.equal(published.host, advertised.HOST.port, `${brokers[index]}: the advertised host port is the published one`);
+  }
+  const init = [clustered['kafka-init'].command].flat().join(' ');
+  assert.match(init, new RegExp(`--replication-factor ${CLUSTER.replicationFactor}\\b`));
+  assert.match(init, new RegExp(`--config min.insync.replicas=${CLUSTER.minInsyncReplicas}\\b`));
+  // The native stack's brokers: the same ports, from the same .env.
+  const config = clusterConfig();
+  assert.deepEqual(config.cluster.brokers.map((b) => b.port), envs.map((env) => listenerAddresses(env.KAFKA_ADVERTISED_LISTENERS).HOST.port));
+  assert.deepEqual(config.kafka, { replicationFactor: CLUSTER.replicationFactor, minInsyncReplicas: CLUSTER.minInsyncReplicas });
+});
+
+test('cluster: the services know every broker, the consumers run replicas, and the native stack runs the same', () => {
+  const { services: clustered } = cluster();
+  const config = clusterConfig();
+  const definitions = serviceDefinitions(config);
+  const internal = ['kafka', 'kafka-2', 'kafka-3'].map((name) => `${name}:${listenerAddresses(environmentOf(clustered[name]).KAFKA_ADVERTISED_LISTENERS).INTERNAL.port}`);
+  // The services the override configures (a service added later runs with its own block, one broker).
+  // (Its `!reset` tags are compose's own: read here as plain values.)
+  const overridden = Object.keys(parseYaml(read(CLUSTER.composeOverlay), { logLevel: 'error' }).services);
+  const inCluster = SERVICES.filter((name) => overridden.includes(name));
+  assert.deepEqual(inCluster, ['api-service', 'billing-consumer', 'notifier-consumer']);
+  for (const name of inCluster) {
+    assert.equal(environmentOf(clustered[name]).KAFKA_BROKERS, internal.join(','), `${name}: every broker`);
+    assert.equal(definitions[name].environment.KAFKA_BROKERS, config.cluster.brokers.map((b) => `127.0.0.1:${b.port}`).join(','));
+  }
+  for (const name of SERVICES) {
+    assert.equal(definitions[name].replicas, clustered[name].deploy?.replicas ?? 1, `${name}: as many native replicas as compose's`);
+  }
+  for (const name of ['billing-consumer', 'notifier-consumer']) {
+    assert.ok(clustered[name].deploy.replicas >= 2, `${name}: several replicas in its group`);
+    assert.deepEqual(clustered[name].ports ?? [], [], `${name}: replicas publish no port (they would all want the same)`);
+  }
+  const names = serviceReplicas(config).map((replica) => replica.name);
+  const expected = SERVICES.flatMap((name) => Array.from({ length: definitions[name].replicas }, (_, i) => (i === 0 ? name : `${name}-${i + 1}`)));
+  assert.deepEqual(names, expected);
+  assert.ok(names.includes('billing-consumer-2') && names.includes('notifier-consumer-2'), names.join(', '));
+  assert.equal(new Set(serviceReplicas(config).flatMap((replica) => replica.ports(config).map((p) => p.port))).size, names.length, 'a port each');
+});
+
+test('cluster: the agent routes by trace id to the gateways, which run the same overlays natively and in compose', () => {
+  const { services: clustered } = cluster();
+  const mounted = (name) => Object.fromEntries((clustered[name].volumes ?? []).map((v) => String(v).split(':')).map(([from, to]) => [to, path.normalize(from)]));
+  const configsOf = (name) => clustered[name].command.filter((_, i, all) => all[i - 1] === '--config').map((file) => mounted(name)[file]);
+  assert.deepEqual(configsOf('otel-collector'), ['otel/collector.yaml', 'otel/collector-agent.yaml']);
+  const gateways = Object.keys(clustered).filter((name) => name.startsWith('otel-gateway-'));
+  assert.equal(gateways.length, CLUSTER.gateways);
+  for (const name of gateways) {
+    assert.deepEqual(configsOf(name), ['otel/collector.yaml', 'otel/collector-tail-sampling.yaml', 'otel/collector-gateway.yaml'], name);
+    assert.equal(environmentOf(clustered[name]).GATEWAY_NAME, name.replace('otel-', ''));
+  }
+  const agent = parseYaml(read('otel/collector-agent.yaml'));
+  const exporter = agent.exporters.load_balancing;
+  assert.equal(exporter.routing_key, 'traceID', 'every span of a trace to the same gateway');
+  assert.deepEqual(agent.service.pipelines.traces.exporters, ['load_balancing']);
+  const grpcPort = envDefaults('otel/collector.yaml').COLLECTOR_OTLP_GRPC_ENDPOINT.split(':').at(-1);
+  const hostnames = exporter.resolver.static.hostnames.map((spec) => /:-([^}]+)\}/.exec(spec)[1]);
+  assert.deepEqual(hostnames, gateways.map((name) => `${name}:${grpcPort}`), 'the agent\'s default gateways are the compose services');
+  // resource/machine names the services' machine: on the agent only.
+  const gateway = parseYaml(read('otel/collector-gateway.yaml'));
+  assert.ok(!gateway.service.pipelines['traces/sampled'].processors.includes('resource/machine'));
+  assert.ok(!gateway.service.pipelines.traces.processors.includes('resource/machine'));
+  assert.ok(parseYaml(read('otel/collector.yaml')).service.pipelines.traces.processors.includes('resource/machine'));
+  // The probe the services wait for asks all three collectors.
+  const probe = [clustered['otel-collector-healthcheck'].healthcheck.test].flat().join(' ');
+  for (const name of ['otel-collector', ...gateways]) assert.ok(probe.includes(`'${name}'`), `the probe asks ${name}`);
+});
+
+test('cluster: Jaeger keeps its traces in Badger, on a volume', () => {
+  const { services: clustered } = cluster();
+  const jaegerConfig = clustered.jaeger.command.filter((_, i, all) => all[i - 1] === '--config');
+  const badger = parseYaml(read('otel/jaeger-badger.yaml'));
+  const store = badger.exporters.jaeger_storage_exporter.trace_storage;
+  assert.equal(badger.extensions.jaeger_query.storage.traces, store, 'queried where written');
+  assert.equal(badger.extensions.jaeger_storage.backends[store].badger.ephemeral, false);
+  const dir = envDefaults('otel/jaeger-badger.yaml').JAEGER_BADGER_DIR;
+  const volumes = clustered.jaeger.volumes.map((v) => String(v).split(':'));
+  assert.ok(volumes.some(([from, to]) => to === dir && Object.hasOwn(cluster().volumes, from)), `a named volume at ${dir}`);
+  assert.equal(jaegerConfig.length, 2, 'jaeger.yaml and the Badger overlay');
 });

@@ -18,6 +18,8 @@ export function normalizeTrace(trace) {
       parentId: parent?.spanID,
       parentTraceId: parent?.traceID,
       service: trace.processes[span.processID].serviceName,
+      /** The process's resource attributes: service.instance.id, host.name, app.collector.gateway... */
+      resource: Object.fromEntries(trace.processes[span.processID].tags.map((tag) => [tag.key, tag.value])),
       /** One per process that reported spans: the same service restarted is another process. */
       processId: span.processID,
       kind: tags['span.kind'] ?? 'internal',

@@ -1,6 +1,9 @@
 // The OpenTelemetry Collector of the native stack, built from Go modules with the OpenTelemetry
 // Collector Builder (otel/collector-builder.yaml) and run with otel/collector.yaml, the same
-// configuration file docker compose mounts into the collector container.
+// configuration file docker compose mounts into the collector container. In the cluster topology
+// the same binary runs three times: `collector`, the agent (otel/collector-agent.yaml), and the
+// gateways `collector-gateway-1` and `-2` (otel/collector-tail-sampling.yaml and
+// otel/collector-gateway.yaml), with the same overlays docker-compose.cluster.yml mounts.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -25,14 +28,21 @@ function collectorPaths(config) {
     manifest,
     config: path.join(config.paths.otelDir, 'collector.yaml'),
     tailSampling: path.join(config.paths.otelDir, 'collector-tail-sampling.yaml'),
+    agent: path.join(config.paths.otelDir, 'collector-agent.yaml'),
+    gateway: path.join(config.paths.otelDir, 'collector-gateway.yaml'),
   };
 }
 
-/** `--config` arguments: collector.yaml, then the tail sampling overlay when TAIL_SAMPLING=on. */
-function configArguments(config) {
+/**
+ * `--config` arguments: collector.yaml, then the overlays: the agent's in a cluster, else the tail
+ * sampling one when TAIL_SAMPLING=on; a gateway's are tail sampling and its own.
+ */
+function configArguments(config, gateway) {
   const paths = collectorPaths(config);
-  const files = config.tailSampling ? [paths.config, paths.tailSampling] : [paths.config];
-  return files.flatMap((file) => ['--config', file]);
+  let overlays = config.tailSampling ? [paths.tailSampling] : [];
+  if (config.topology === 'cluster') overlays = [paths.agent];
+  if (gateway) overlays = [paths.tailSampling, paths.gateway];
+  return [paths.config, ...overlays].flatMap((file) => ['--config', file]);
 }
 
 export function collectorBinaryPresent(config) {
@@ -97,7 +107,10 @@ export async function ensureCollectorBinary(config) {
   rmSync(paths.work, { recursive: true, force: true });
 }
 
-/** The endpoints of otel/collector.yaml, moved to 127.0.0.1 and to Jaeger's native OTLP port. */
+/**
+ * The endpoints of otel/collector.yaml, moved to 127.0.0.1 and to Jaeger's native OTLP port; in a
+ * cluster, where the agent finds its gateways.
+ */
 export function collectorEnvironment(config) {
   const { ports } = config;
   return {
@@ -107,55 +120,88 @@ export function collectorEnvironment(config) {
     COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
     KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
+    ...Object.fromEntries(config.cluster.gateways.map((gateway) => [`GATEWAY_${gateway.number}_ENDPOINT`, `127.0.0.1:${gateway.otlpGrpc}`])),
     // A shell does not export HOSTNAME; Docker and Kubernetes set it in every container.
     HOSTNAME: hostname(),
   };
 }
 
-/** `otelcol validate`: a broken collector.yaml fails here with the collector's own message. */
-async function validateConfig(config) {
-  const paths = collectorPaths(config);
-  await runCommand('collector', paths.binary, ['validate', ...configArguments(config)], {
-    cwd: config.paths.root,
-    env: { ...process.env, ...collectorEnvironment(config) },
-    log: logFile(config, 'collector'),
-  });
+/** A gateway's endpoints, its name (app.collector.gateway) and its queue directory. */
+export function gatewayEnvironment(config, gateway) {
+  return {
+    ...collectorEnvironment(config),
+    COLLECTOR_OTLP_GRPC_ENDPOINT: `127.0.0.1:${gateway.otlpGrpc}`,
+    COLLECTOR_OTLP_HTTP_ENDPOINT: `127.0.0.1:${gateway.otlpHttp}`,
+    COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${gateway.health}`,
+    GATEWAY_NAME: `gateway-${gateway.number}`,
+    GATEWAY_METRICS_ENDPOINT: `127.0.0.1:${config.ports.otlpGrpc}`,
+    COLLECTOR_QUEUE_DIR: path.join(config.paths.stateDir, `collector-gateway-${gateway.number}`, 'queue'),
+  };
 }
 
-function healthUrl(config) {
-  return `http://127.0.0.1:${config.ports.collectorHealth}/`;
-}
+/**
+ * One collector process: `collector` (the only one, or the cluster's agent) or, given its number,
+ * a gateway of the cluster.
+ */
+function collectorComponent(number) {
+  const name = number ? `collector-gateway-${number}` : 'collector';
+  const gatewayOf = (config) => config.cluster.gateways.find((gateway) => gateway.number === number);
+  const environment = (config) => (number ? gatewayEnvironment(config, gatewayOf(config)) : collectorEnvironment(config));
+  const healthUrl = (config) => `http://127.0.0.1:${number ? gatewayOf(config).health : config.ports.collectorHealth}/`;
 
-export const collector = {
-  name: 'collector',
-  describe: (config) =>
-    `OTLP http://127.0.0.1:${config.ports.otlpHttp} (gRPC 127.0.0.1:${config.ports.otlpGrpc}), health ${healthUrl(config)}, ` +
-    `span metrics http://127.0.0.1:${config.ports.metrics}/metrics${config.tailSampling ? ', TAIL SAMPLING on' : ''}`,
-  ports: (config) => [
-    { port: config.ports.otlpGrpc, envVar: 'OTLP_GRPC_PORT' },
-    { port: config.ports.otlpHttp, envVar: 'OTLP_HTTP_PORT' },
-    { port: config.ports.collectorHealth },
-    { port: config.ports.metrics, envVar: 'METRICS_PORT' },
-  ],
-  // The config path identifies it (not the binary path, which moves with STACK_CACHE_DIR).
-  processSignature: (config) => ({ argv: ['otelcol', `--config ${collectorPaths(config).config}`] }),
-  expectedStart: '~1 s',
-
-  async start(config) {
-    await validateConfig(config);
-    return startDaemon(config, 'collector', {
-      command: collectorPaths(config).binary,
-      args: configArguments(config),
+  /** `otelcol validate`: a broken configuration fails here with the collector's own message. */
+  const validateConfig = (config) =>
+    runCommand(name, collectorPaths(config).binary, ['validate', ...configArguments(config, number)], {
       cwd: config.paths.root,
-      env: { ...process.env, ...collectorEnvironment(config) },
+      env: { ...process.env, ...environment(config) },
+      log: logFile(config, name),
     });
-  },
 
-  async waitReady(config, pid) {
-    await waitFor('collector', `its health check ${healthUrl(config)} to answer 200`, async () => (await httpStatus(healthUrl(config))) === 200, {
-      timeoutMs: 30_000, pid, logFile: logFile(config, 'collector'),
-    });
-  },
+  return {
+    name,
+    number,
+    describe: (config) => {
+      if (number) {
+        return `gateway: OTLP gRPC 127.0.0.1:${gatewayOf(config).otlpGrpc}, health ${healthUrl(config)}, tail sampling, span metrics`;
+      }
+      const role = config.topology === 'cluster' ? ', agent: routes traces to the gateways by trace id' : '';
+      return `OTLP http://127.0.0.1:${config.ports.otlpHttp} (gRPC 127.0.0.1:${config.ports.otlpGrpc}), health ${healthUrl(config)}, ` +
+        `span metrics http://127.0.0.1:${config.ports.metrics}/metrics${config.tailSampling && !role ? ', TAIL SAMPLING on' : ''}${role}`;
+    },
+    ports: (config) => (number
+      ? [{ port: gatewayOf(config).otlpGrpc, envVar: `GATEWAY_${number}_OTLP_GRPC_PORT` }, { port: gatewayOf(config).otlpHttp, envVar: `GATEWAY_${number}_OTLP_HTTP_PORT` }, { port: gatewayOf(config).health, envVar: `GATEWAY_${number}_HEALTH_PORT` }]
+      : [
+        { port: config.ports.otlpGrpc, envVar: 'OTLP_GRPC_PORT' },
+        { port: config.ports.otlpHttp, envVar: 'OTLP_HTTP_PORT' },
+        { port: config.ports.collectorHealth },
+        { port: config.ports.metrics, envVar: 'METRICS_PORT' },
+      ]),
+    // The config paths identify it (not the binary path, which moves with STACK_CACHE_DIR); the pid
+    // file tells the two gateways apart.
+    processSignature: (config) => ({ argv: ['otelcol', `--config ${number ? collectorPaths(config).gateway : collectorPaths(config).config}`] }),
+    expectedStart: '~1 s',
 
-  isHealthy: async (config) => (await httpStatus(healthUrl(config))) === 200,
-};
+    async start(config) {
+      await validateConfig(config);
+      return startDaemon(config, name, {
+        command: collectorPaths(config).binary,
+        args: configArguments(config, number),
+        cwd: config.paths.root,
+        env: { ...process.env, ...environment(config) },
+      });
+    },
+
+    async waitReady(config, pid) {
+      await waitFor(name, `its health check ${healthUrl(config)} to answer 200`, async () => (await httpStatus(healthUrl(config))) === 200, {
+        timeoutMs: 30_000, pid, logFile: logFile(config, name),
+      });
+    },
+
+    isHealthy: async (config) => (await httpStatus(healthUrl(config))) === 200,
+  };
+}
+
+export const collector = collectorComponent(undefined);
+/** The gateways any topology may run; `gateways(config)` are the ones this one does. */
+const allGateways = [1, 2].map(collectorComponent);
+export const gateways = (config) => allGateways.filter((gateway) => gateway.number <= config.cluster.gateways.length);

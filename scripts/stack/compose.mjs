@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument, visit } from 'yaml';
 
 /**
  * Compose's interpolation of one string: $$ escapes, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
@@ -50,6 +50,55 @@ export function readCompose(root, vars) {
   // merge: `<<: *anchor`, as compose does.
   const raw = parseYaml(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
   return { raw, compose: interpolateDeep(raw, vars) };
+}
+
+/** Where an override file's `!reset` and `!override` tags are kept through parsing. */
+const RESET = '__compose_reset__';
+const OVERRIDE = '__compose_override__';
+
+/** Keys whose lists an override file replaces; compose appends to the others (ports, volumes...). */
+const REPLACED_LISTS = new Set(['command', 'entrypoint', 'test', 'profiles']);
+
+/** An override file, its `!reset` (drop the base's value) and `!override` (replace it) tags kept. */
+function parseOverride(text) {
+  const document = parseDocument(text, { merge: true });
+  visit(document, {
+    Pair(_, pair) {
+      const tag = pair.value?.tag;
+      if (tag === '!reset') pair.value = document.createNode({ [RESET]: true });
+      if (tag === '!override') pair.value = document.createNode({ [OVERRIDE]: pair.value.toJSON() });
+    },
+  });
+  return document.toJS();
+}
+
+/** Compose's merge of an override over a base: maps merged, lists appended unless replaced or tagged. */
+function mergeOverride(base, override, key) {
+  if (override && typeof override === 'object' && !Array.isArray(override)) {
+    if (override[OVERRIDE] !== undefined) return override[OVERRIDE];
+    if (!base || typeof base !== 'object' || Array.isArray(base)) base = {};
+    const merged = { ...base };
+    for (const [name, value] of Object.entries(override)) {
+      if (value && value[RESET]) delete merged[name];
+      else merged[name] = mergeOverride(base[name], value, name);
+    }
+    return merged;
+  }
+  if (Array.isArray(override) && Array.isArray(base) && !REPLACED_LISTS.has(key)) {
+    return [...base, ...override.filter((item) => !base.includes(item))];
+  }
+  return override;
+}
+
+/**
+ * docker-compose.yml and the override files after it, merged as `docker compose -f a -f b` does,
+ * as written (`raw`) and interpolated (`compose`); `base` is docker-compose.yml alone, as written.
+ */
+export function readComposeFiles(root, vars, files) {
+  const [first, ...overrides] = files;
+  const base = parseYaml(readFileSync(path.join(root, first), 'utf8'), { merge: true });
+  const raw = overrides.reduce((merged, file) => mergeOverride(merged, parseOverride(readFileSync(path.join(root, file), 'utf8'))), base);
+  return { base, raw, compose: interpolateDeep(raw, vars) };
 }
 
 /** A service's environment as an object, whether written as a map or as a KEY=VALUE list. */

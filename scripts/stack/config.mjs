@@ -15,13 +15,24 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
  * topic (`.DLT`), where a consumer puts the messages it cannot process. docker compose's topic-init
  * container must create the same names with the same partition count. 12 partitions: a consumer
  * handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka), and a
- * group can scale out to 12 replicas.
+ * group can scale out to 12 replicas. Their copies: `config.kafka`, by topology.
  */
 export const KAFKA_TOPICS = Object.freeze(
-  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) =>
-    Object.freeze({ name, partitions: 12, replicationFactor: 1 }),
-  ),
+  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) => Object.freeze({ name, partitions: 12 })),
 );
+
+/**
+ * How `STACK_TOPOLOGY=cluster` differs from the single-node stack: docker-compose.cluster.yml is
+ * merged over docker-compose.yml (three brokers, consumer replicas, an agent collector that routes
+ * to two gateways); topics keep three copies and refuse a write that fewer than two brokers hold.
+ */
+export const CLUSTER = Object.freeze({
+  composeOverlay: 'docker-compose.cluster.yml',
+  brokers: 3,
+  gateways: 2,
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+});
 
 /**
  * The NestJS services: the workspaces of the root package.json that have a src/main.ts (the others,
@@ -46,6 +57,24 @@ export const NATIVE_PORTS = Object.freeze({
   jaegerOtlpHttp: 14318,
   jaegerQueryGrpc: 16685,
   jaegerHealth: 13134,
+});
+
+/**
+ * Native-only ports of what only the cluster topology runs, out of the way of the single-node
+ * defaults: the controllers of brokers 2 and 3 (their client ports, KAFKA_2_PORT and KAFKA_3_PORT,
+ * are in .env, compose publishes them), the gateway collectors, and the consumers' replicas, which
+ * listen on their service's port + REPLICA_PORT_OFFSET x (replica - 1).
+ */
+export const CLUSTER_PORTS = Object.freeze({
+  KAFKA_2_CONTROLLER_PORT: 9095,
+  KAFKA_3_CONTROLLER_PORT: 9097,
+  GATEWAY_1_OTLP_GRPC_PORT: 4417,
+  GATEWAY_1_OTLP_HTTP_PORT: 4418,
+  GATEWAY_1_HEALTH_PORT: 13135,
+  GATEWAY_2_OTLP_GRPC_PORT: 4427,
+  GATEWAY_2_OTLP_HTTP_PORT: 4428,
+  GATEWAY_2_HEALTH_PORT: 13136,
+  REPLICA_PORT_OFFSET: 50,
 });
 
 /** The variables that move the native-only ports, e.g. to run a second stack beside the first. */
@@ -76,7 +105,32 @@ const REQUIRED_KEYS = [
   'METRICS_PORT',
   'PROMETHEUS_PORT',
   'API_PORT',
+  'KAFKA_2_PORT',
+  'KAFKA_3_PORT',
 ];
+
+/** The topology from STACK_TOPOLOGY: `single` (the default) or `cluster`. */
+function parseTopology(value = 'single') {
+  if (value === 'single' || value === 'cluster') return value;
+  throw new Error(`STACK_TOPOLOGY=${value}: use single or cluster`);
+}
+
+/** The cluster's ports, each from its variable (.env or the environment) or its default. */
+function clusterPorts(get, ports) {
+  const port = (variable) => (get(variable) ? parsePort(variable, get(variable)) : CLUSTER_PORTS[variable]);
+  const brokers = [{ node: 1, port: ports.kafka, controller: ports.kafkaController, envVar: 'KAFKA_PORT' }];
+  for (let node = 2; node <= CLUSTER.brokers; node += 1) {
+    brokers.push({ node, port: port(`KAFKA_${node}_PORT`), controller: port(`KAFKA_${node}_CONTROLLER_PORT`), envVar: `KAFKA_${node}_PORT` });
+  }
+  const gateways = Array.from({ length: CLUSTER.gateways }, (_, index) => ({
+    number: index + 1,
+    otlpGrpc: port(`GATEWAY_${index + 1}_OTLP_GRPC_PORT`),
+    otlpHttp: port(`GATEWAY_${index + 1}_OTLP_HTTP_PORT`),
+    health: port(`GATEWAY_${index + 1}_HEALTH_PORT`),
+  }));
+  const replicaPortOffset = port('REPLICA_PORT_OFFSET');
+  return { brokers, gateways, replicaPortOffset };
+}
 
 /** An on/off switch from the environment; unset is off. */
 function parseSwitch(key, value = 'off') {
@@ -105,12 +159,14 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
     throw new Error(`missing in ${envFile} (or the environment): ${missing.join(', ')}`);
   }
 
+  const topology = parseTopology(env.STACK_TOPOLOGY);
   const cacheDir = path.resolve(
     env.STACK_CACHE_DIR || path.join(homedir(), '.cache', 'nestjs-kafka-tracing'),
   );
   const stateDir = path.join(REPO_ROOT, '.stack');
 
-  return {
+  const config = {
+    topology,
     versions: {
       kafka: get('KAFKA_VERSION'),
       otelcol: get('OTELCOL_VERSION'),
@@ -141,7 +197,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
     },
     /** What compose interpolates docker-compose.yml with: .env, and the environment over it. */
     variables: { ...fromFile, ...env },
-    // The collector adds otel/collector-tail-sampling.yaml to its configuration.
+    // The collector adds otel/collector-tail-sampling.yaml to its configuration (the cluster's
+    // gateways always do).
     tailSampling: parseSwitch('TAIL_SAMPLING', env.TAIL_SAMPLING),
     paths: {
       root: REPO_ROOT,
@@ -152,6 +209,20 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       otelDir: path.join(REPO_ROOT, 'otel'),
     },
   };
+  // One broker, one collector, one replica of each service unless the topology is `cluster`.
+  config.cluster = topology === 'cluster'
+    ? clusterPorts(get, config.ports)
+    : { brokers: [{ node: 1, port: config.ports.kafka, controller: config.ports.kafkaController, envVar: 'KAFKA_PORT' }], gateways: [], replicaPortOffset: 0 };
+  config.kafka = topology === 'cluster'
+    ? { replicationFactor: CLUSTER.replicationFactor, minInsyncReplicas: CLUSTER.minInsyncReplicas }
+    : { replicationFactor: 1, minInsyncReplicas: 1 };
+  config.composeFiles = topology === 'cluster' ? ['docker-compose.yml', CLUSTER.composeOverlay] : ['docker-compose.yml'];
+  return config;
+}
+
+/** The bootstrap list of the stack's brokers, e.g. 127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096. */
+export function kafkaBrokers(config) {
+  return config.cluster.brokers.map((broker) => `127.0.0.1:${broker.port}`);
 }
 
 /** The DATABASE_URL the services use (password auth over TCP, like in compose). */

@@ -1,5 +1,6 @@
 // Jaeger v2 for the native stack, built from its Go module and run with otel/jaeger.yaml, the same
-// configuration file docker compose mounts into the Jaeger container.
+// configuration file docker compose mounts into the Jaeger container, and in the cluster topology
+// the overlay otel/jaeger-badger.yaml: traces on disk in .stack/jaeger-badger.
 
 import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,16 @@ function jaegerPaths(config) {
     binary: path.join(home, 'jaeger'),
     source: path.join(home, 'src'),
     config: path.join(config.paths.otelDir, 'jaeger.yaml'),
+    badger: path.join(config.paths.otelDir, 'jaeger-badger.yaml'),
+    badgerData: path.join(config.paths.stateDir, 'jaeger-badger'),
   };
+}
+
+/** `--config` arguments: jaeger.yaml, and the Badger overlay in a cluster. */
+function configArguments(config) {
+  const paths = jaegerPaths(config);
+  const files = config.topology === 'cluster' ? [paths.config, paths.badger] : [paths.config];
+  return files.flatMap((file) => ['--config', file]);
 }
 
 export function jaegerBinaryPresent(config) {
@@ -76,12 +86,13 @@ export function jaegerEnvironment(config) {
     JAEGER_QUERY_GRPC_ENDPOINT: `127.0.0.1:${ports.jaegerQueryGrpc}`,
     JAEGER_HEALTH_ENDPOINT: `127.0.0.1:${ports.jaegerHealth}`,
     PROMETHEUS_URL: prometheusUrl(config),
+    JAEGER_BADGER_DIR: jaegerPaths(config).badgerData,
   };
 }
 
 async function validateConfig(config) {
   const paths = jaegerPaths(config);
-  await runCommand('jaeger', paths.binary, ['validate', '--config', paths.config], {
+  await runCommand('jaeger', paths.binary, ['validate', ...configArguments(config)], {
     cwd: config.paths.root,
     env: { ...process.env, ...jaegerEnvironment(config) },
     log: logFile(config, 'jaeger'),
@@ -117,7 +128,7 @@ export const jaeger = {
     const paths = jaegerPaths(config);
     return startDaemon(config, 'jaeger', {
       command: paths.binary,
-      args: ['--config', paths.config],
+      args: configArguments(config),
       cwd: config.paths.root,
       env: { ...process.env, ...jaegerEnvironment(config) },
     });

@@ -1,11 +1,13 @@
 // The NestJS services (every workspace with a src/main.ts), started last: built by the workspace's
 // `npm run build` (incremental), then run with the same Node as this script and the environment
-// their docker-compose.yml blocks set, pointed at 127.0.0.1.
+// their docker-compose.yml blocks set, pointed at 127.0.0.1. In the cluster topology the blocks of
+// docker-compose.cluster.yml are merged over them, and a service with `deploy.replicas: N` runs N
+// processes: `billing-consumer`, `billing-consumer-2`... each on its own port.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES, parsePort } from './config.mjs';
-import { dependenciesOf, environmentOf, publishedPort, readCompose } from './compose.mjs';
+import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readComposeFiles } from './compose.mjs';
 import { StackError, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { httpStatus, waitFor } from './readiness.mjs';
@@ -22,8 +24,10 @@ export const NODE_ARGS = Object.freeze(['--import', '@demo/common/tracing', 'dis
  * the same thing on 127.0.0.1. A compose address missing here fails the start, naming it.
  */
 function nativeAddresses(config) {
+  const brokers = config.cluster.brokers.slice(1).map((broker) => [`kafka-${broker.node}:19092`, `127.0.0.1:${broker.port}`]);
   return {
     'kafka:19092': `127.0.0.1:${config.ports.kafka}`,
+    ...Object.fromEntries(brokers),
     'postgres:5432': `127.0.0.1:${config.ports.postgres}`,
     'otel-collector:4318': `127.0.0.1:${config.ports.otlpHttp}`,
   };
@@ -32,13 +36,16 @@ function nativeAddresses(config) {
 /** Whether `value` holds the address `name:port` (after the start, a `//`, an `@` or a comma). */
 export const namesContainer = (value, name) => new RegExp(`(^|[/@,])${name}:\\d`).test(value);
 
-/** One service's definition from its (interpolated) compose block; `raw` is the block as written. */
-function serviceDefinition(service, { block, raw, addresses, containerNames }) {
+/**
+ * One service's definition from its (interpolated, merged) compose block; `raw` is its block in
+ * docker-compose.yml as written, whose published port the first replica takes.
+ */
+function serviceDefinition(service, { block, raw, base, addresses, containerNames }) {
   const portVariable = /\$\{([A-Za-z0-9_]+)\}/.exec(String(raw.ports?.[0] ?? ''))?.[1];
   if (!portVariable) {
     throw new StackError('services', `docker-compose.yml: ${service} must publish its port from a .env variable, as notifier-consumer does with NOTIFIER_PORT`);
   }
-  const port = parsePort(portVariable, publishedPort(block.ports[0]).host);
+  const port = parsePort(portVariable, publishedPort(base.ports[0]).host);
   const environment = {};
   for (const [key, value] of Object.entries(environmentOf(block))) {
     let native = String(value ?? '');
@@ -51,7 +58,7 @@ function serviceDefinition(service, { block, raw, addresses, containerNames }) {
   }
   Object.assign(environment, { PORT: String(port), OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=native' });
   const dependsOn = dependenciesOf(block).map(([name]) => name).filter((name) => SERVICES.includes(name));
-  return { port, portVariable, environment, dependsOn };
+  return { port, portVariable, environment, dependsOn, replicas: block.deploy?.replicas ?? 1 };
 }
 
 const definitions = new WeakMap();
@@ -64,7 +71,8 @@ const definitions = new WeakMap();
  */
 export function serviceDefinitions(config) {
   if (!definitions.has(config)) {
-    const { raw, compose } = readCompose(config.paths.root, config.variables);
+    const { base, compose } = readComposeFiles(config.paths.root, config.variables, config.composeFiles);
+    const interpolatedBase = interpolateDeep(base, config.variables);
     const context = { addresses: nativeAddresses(config), containerNames: Object.keys(compose.services) };
     definitions.set(config, Object.fromEntries(SERVICES.map((service) => {
       if (!compose.services[service]) {
@@ -72,7 +80,12 @@ export function serviceDefinitions(config) {
           hint: 'add its block to docker-compose.yml (a copy of notifier-consumer\'s, renamed) and its port to .env',
         });
       }
-      return [service, serviceDefinition(service, { ...context, block: compose.services[service], raw: raw.services[service] })];
+      return [service, serviceDefinition(service, {
+        ...context,
+        block: compose.services[service],
+        raw: base.services[service],
+        base: interpolatedBase.services[service],
+      })];
     })));
   }
   return definitions.get(config);
@@ -92,8 +105,13 @@ export function startOrder(config) {
   return groups;
 }
 
-function servicePort(service, config) {
-  return serviceDefinitions(config)[service].port;
+/** Replica `replica` (1, 2...) of a service: its component name and port. */
+function replicaName(service, replica) {
+  return replica === 1 ? service : `${service}-${replica}`;
+}
+
+function servicePort(service, config, replica = 1) {
+  return serviceDefinitions(config)[service].port + config.cluster.replicaPortOffset * (replica - 1);
 }
 
 /** The environment of one service in the native stack (its compose environment, on 127.0.0.1). */
@@ -102,12 +120,20 @@ export function serviceEnvironment(service, config) {
   return serviceDefinitions(config)[service].environment;
 }
 
-function serviceDir(service, config) {
-  return path.join(config.paths.root, service);
+/**
+ * A replica's environment: its port, and in a cluster its readable service.instance.id (the SDK
+ * would pick a random one), so a trace says which replica did the work.
+ */
+function replicaEnvironment(service, config, replica) {
+  const environment = { ...serviceEnvironment(service, config), PORT: String(servicePort(service, config, replica)) };
+  if (config.topology === 'cluster') {
+    environment.OTEL_RESOURCE_ATTRIBUTES += `,service.instance.id=${replicaName(service, replica)}`;
+  }
+  return environment;
 }
 
-function readyUrl(service, config) {
-  return `http://127.0.0.1:${servicePort(service, config)}/health/ready`;
+function serviceDir(service, config) {
+  return path.join(config.paths.root, service);
 }
 
 /**
@@ -129,33 +155,43 @@ export async function buildServices(config) {
   }
 }
 
-/** One stack component per service, with the same shape as kafka, postgres, jaeger, collector. */
-function serviceComponent(service) {
+/**
+ * One stack component per service replica, with the same shape as kafka, postgres, jaeger, collector.
+ * The replicas of a service share its folder: the pid file tells them apart.
+ */
+function serviceComponent(service, replica) {
+  const name = replicaName(service, replica);
+  const readyUrl = (config) => `http://127.0.0.1:${servicePort(service, config, replica)}/health/ready`;
   return {
-    name: service,
-    describe: (config) => `http://127.0.0.1:${servicePort(service, config)} (ready: ${readyUrl(service, config)})`,
-    ports: (config) => [{ port: servicePort(service, config), envVar: serviceDefinitions(config)[service].portVariable }],
+    name,
+    service,
+    describe: (config) => `http://127.0.0.1:${servicePort(service, config, replica)} (ready: ${readyUrl(config)})`,
+    ports: (config) => [{ port: servicePort(service, config, replica), envVar: replica === 1 ? serviceDefinitions(config)[service].portVariable : 'REPLICA_PORT_OFFSET' }],
     processSignature: (config) => ({ argv: NODE_ARGS, cwd: serviceDir(service, config) }),
     expectedStart: '~5-20 s',
     // Consumers leave their group on SIGTERM, which can take a few seconds (a fetch in flight).
     stopTimeoutMs: 20_000,
 
     start: (config) =>
-      startDaemon(config, service, {
+      startDaemon(config, name, {
         command: process.execPath,
         args: NODE_ARGS,
         cwd: serviceDir(service, config),
-        env: { ...process.env, ...serviceEnvironment(service, config) },
+        env: { ...process.env, ...replicaEnvironment(service, config, replica) },
       }),
 
     async waitReady(config, pid) {
-      await waitFor(service, `${readyUrl(service, config)} to answer 200`, async () => (await httpStatus(readyUrl(service, config))) === 200, {
-        timeoutMs: 90_000, intervalMs: 500, pid, logFile: logFile(config, service),
+      await waitFor(name, `${readyUrl(config)} to answer 200`, async () => (await httpStatus(readyUrl(config))) === 200, {
+        timeoutMs: 90_000, intervalMs: 500, pid, logFile: logFile(config, name),
       });
     },
 
-    isHealthy: async (config) => (await httpStatus(readyUrl(service, config))) === 200,
+    isHealthy: async (config) => (await httpStatus(readyUrl(config))) === 200,
   };
 }
 
-export const services = SERVICES.map(serviceComponent);
+/** Every replica of every service this topology runs (one of each in the single-node stack). */
+export function services(config) {
+  return SERVICES.flatMap((service) =>
+    Array.from({ length: serviceDefinitions(config)[service].replicas }, (_, index) => serviceComponent(service, index + 1)));
+}

@@ -1,7 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environment.js';
 import { type KafkaOptions, Transport } from '@nestjs/microservices';
-import { type KafkaConfig, Partitioners } from 'kafkajs';
+import { type KafkaConfig, Partitioners, type ProducerConfig } from 'kafkajs';
 import { kafkaClientId } from './client-id.js';
 
 export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true>): KafkaConfig {
@@ -18,8 +18,26 @@ export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true
 /** How often a consumer tells its group it is alive, between messages and during long waits. */
 export const HEARTBEAT_INTERVAL_MS = 1_000;
 
-// Naming the partitioner silences kafkajs 2's warning about its default having changed.
-const producer = { createPartitioner: Partitioners.DefaultPartitioner };
+/**
+ * The producers of every service. A write counts once every in-sync replica holds it (`acks: -1`,
+ * with the topics' min.insync.replicas=2 in a cluster: a broker may die without losing an
+ * acknowledged message), and the broker drops a batch the producer retries after a lost answer
+ * (idempotence; kafkajs allows it with one request in flight per broker only).
+ */
+const producer: ProducerConfig = {
+  // Naming the partitioner silences kafkajs 2's warning about its default having changed.
+  createPartitioner: Partitioners.DefaultPartitioner,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  // An idempotent producer retries for ever by default; a send to a broker that is down must fail
+  // within seconds instead (the outbox sends it again), so the client's 5 retries stay. kafkajs
+  // warns once at connect that limited retries weaken its guarantees: the outbox and billing's
+  // processed_events make up for that.
+  retry: { retries: 5 },
+};
+
+/** Every send waits for all in-sync replicas (kafkajs' default, written out: it is the point). */
+const send = { acks: -1 };
 
 /** Options of the Kafka server of a consumer microservice (`app.connectMicroservice`). */
 export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>): Required<KafkaOptions> {
@@ -56,6 +74,7 @@ export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & 
       // the value the consumer spans carry as messaging.consumer.group.name.
       postfixId: '',
       producer,
+      send,
     },
   };
 }
@@ -65,6 +84,6 @@ export function kafkaProducerOptions(config: ConfigService<ServiceEnvironment, t
   return {
     transport: Transport.KAFKA,
     // Nest would append "-client" to the client id: it is exactly the service's, as on its consumer.
-    options: { client: kafkaClientConfig(config), producer, producerOnlyMode: true, postfixId: '' },
+    options: { client: kafkaClientConfig(config), producer, send, producerOnlyMode: true, postfixId: '' },
   };
 }
