@@ -13,12 +13,14 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import dotenvParser from 'dotenv';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 import { CHART_DIR, chartToolsConfig, ensureHelm, ensureSchemaSources } from '../scripts/chart/tools.mjs';
 import { createValidator, manifestObjects } from '../scripts/chart/validate.mjs';
+import { ensureCollectorBinary } from '../scripts/stack/collector.mjs';
 import { environmentOf, readCompose } from '../scripts/stack/compose.mjs';
 import { KAFKA_TOPICS, SERVICES } from '../scripts/stack/config.mjs';
+import { ensureJaegerBinary } from '../scripts/stack/jaeger.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const dotenv = dotenvParser.parse(readFileSync(path.join(ROOT, '.env'), 'utf8'));
@@ -191,10 +193,10 @@ describe('the chart deploys what the rest of the project describes', () => {
       // $(POD_NAME) is expanded only from a variable defined earlier in the list.
       assert.ok(container.env.findIndex((entry) => entry.name === 'POD_NAME') < container.env.findIndex((entry) => entry.name === 'OTEL_RESOURCE_ATTRIBUTES'));
     }
-    const { loadbalancing } = agent.spec.config.exporters;
-    assert.equal(loadbalancing.routing_key, 'traceID');
-    assert.equal(loadbalancing.resolver.dns.hostname, `${gateway.metadata.name}-collector-headless.demo.svc.cluster.local`);
-    assert.deepEqual(agent.spec.config.service.pipelines.traces.exporters, ['loadbalancing']);
+    const { load_balancing: loadBalancing } = agent.spec.config.exporters;
+    assert.equal(loadBalancing.routing_key, 'traceID');
+    assert.equal(loadBalancing.resolver.dns.hostname, `${gateway.metadata.name}-collector-headless.demo.svc.cluster.local`);
+    assert.deepEqual(agent.spec.config.service.pipelines.traces.exporters, ['load_balancing']);
     assert.equal(gateway.spec.mode, 'statefulset');
   });
 
@@ -224,7 +226,13 @@ describe('the chart deploys what the rest of the project describes', () => {
     const gateway = find(defaults, 'OpenTelemetryCollector', '-gateway').spec.config;
     assert.deepEqual(gateway.connectors, otel('collector.yaml').connectors);
     assert.deepEqual(gateway.processors.tail_sampling, otel('collector-tail-sampling.yaml').processors.tail_sampling);
-    assert.deepEqual(gateway.service.pipelines, { ...otel('collector.yaml').service.pipelines, ...otel('collector-tail-sampling.yaml').service.pipelines });
+    const pipelines = { ...otel('collector.yaml').service.pipelines, ...otel('collector-tail-sampling.yaml').service.pipelines };
+    // The consumer lag is asked of the brokers by the lag collector alone.
+    const withoutLag = { ...pipelines.metrics, receivers: pipelines.metrics.receivers.filter((receiver) => receiver !== 'kafka_metrics') };
+    assert.deepEqual(gateway.service.pipelines, { ...pipelines, metrics: withoutLag });
+    const lag = find(defaults, 'OpenTelemetryCollector', '-lag').spec;
+    assert.equal(lag.replicas, 1);
+    assert.deepEqual(lag.config.receivers.kafka_metrics, otel('collector.yaml').receivers.kafka_metrics);
     const jaeger = parseYaml(find(defaults, 'ConfigMap', '-jaeger').data['config.yaml']);
     assert.deepEqual(jaeger.service, otel('jaeger.yaml').service);
     assert.deepEqual(Object.keys(jaeger.extensions.jaeger_storage.backends), ['elasticsearch']);
@@ -237,5 +245,39 @@ describe('the chart deploys what the rest of the project describes', () => {
       : (object.spec?.template?.spec?.containers ?? []).map((container) => container.image));
     assert.ok(images.includes(`otel/opentelemetry-collector-contrib:${dotenv.OTELCOL_VERSION}`));
     assert.ok(images.includes(`jaegertracing/jaeger:${dotenv.JAEGER_VERSION}`));
+  });
+});
+
+/**
+ * `<program> validate --config <file>` on a configuration the chart renders, with the environment
+ * its pod would have (a value from a Secret stands in as a placeholder). Fails with the program's message.
+ */
+function validateWith(program, name, configuration, environment) {
+  const file = path.join(scratch, `${name}.yaml`);
+  writeFileSync(file, stringifyYaml(configuration));
+  try {
+    execFileSync(program, ['validate', '--config', file], { env: { PATH: process.env.PATH, HOSTNAME: 'pod-0', ...environment }, stdio: 'pipe' });
+  } catch (error) {
+    throw new Error(`${path.basename(program)} validate refused ${name}:\n${error.stdout}${error.stderr}`);
+  }
+}
+const podEnvironment = (entries = []) => Object.fromEntries(entries.map((entry) => [entry.name, entry.value ?? 'from-a-secret']));
+
+// The programs of the native stack, built once into the same cache: the chart runs the contrib
+// image, whose components include every one the native build compiles in.
+describe('the collector and Jaeger accept the configurations the chart renders', () => {
+  for (const { name, args } of VARIANTS) {
+    test(`otelcol validate: every collector rendered with ${name}`, async () => {
+      const otelcol = await ensureCollectorBinary(config);
+      const collectors = render(CHART_DIR, args).filter((object) => object.kind === 'OpenTelemetryCollector');
+      assert.deepEqual(collectors.map((object) => object.metadata.name.split('-').at(-1)).sort(), ['agent', 'gateway', 'lag']);
+      for (const { metadata, spec } of collectors) validateWith(otelcol, metadata.name, spec.config, podEnvironment(spec.env));
+    });
+  }
+
+  test('jaeger validate: the Jaeger configuration', async () => {
+    const jaeger = await ensureJaegerBinary(config);
+    const configuration = parseYaml(find(defaults, 'ConfigMap', '-jaeger').data['config.yaml']);
+    validateWith(jaeger, 'jaeger', configuration, podEnvironment(containerOf(find(defaults, 'Deployment', '-jaeger')).env));
   });
 });

@@ -76,11 +76,11 @@ function assertManifestMatchesVersion(config, manifest) {
 
 /**
  * Builds <cache>/otelcol-<version>/otelcol-<manifest hash> once. The builder generates and compiles in a work
- * folder; only the finished binary is renamed into place, so an interrupted build is never used.
+ * folder; only the finished binary is renamed into place, so an interrupted build is never used. Returns its path.
  */
 export async function ensureCollectorBinary(config) {
   const paths = collectorPaths(config);
-  if (existsSync(paths.binary)) return;
+  if (existsSync(paths.binary)) return paths.binary;
   assertManifestMatchesVersion(config, paths.manifest);
   const log = logFile(config, 'build-collector');
 
@@ -105,6 +105,7 @@ export async function ensureCollectorBinary(config) {
   );
   renameSync(path.join(paths.work, 'build', 'otelcol'), paths.binary);
   rmSync(paths.work, { recursive: true, force: true });
+  return paths.binary;
 }
 
 /**

@@ -49,10 +49,11 @@ function makeWritable(dir) {
  * Builds <cache>/jaeger-<module version>/jaeger once. `go install module@version` is refused
  * because Jaeger's go.mod has replace directives, so the module is downloaded, copied, and built
  * there as the main module. The binary is written under a temporary name and renamed when complete.
+ * Returns its path.
  */
 export async function ensureJaegerBinary(config) {
   const paths = jaegerPaths(config);
-  if (existsSync(paths.binary)) return;
+  if (existsSync(paths.binary)) return paths.binary;
   const version = `v${config.versions.jaegerGoModule}`;
   const log = logFile(config, 'build-jaeger');
 
@@ -74,6 +75,7 @@ export async function ensureJaegerBinary(config) {
   );
   renameSync(temporary, paths.binary);
   rmSync(paths.source, { recursive: true, force: true });
+  return paths.binary;
 }
 
 /** The endpoints of otel/jaeger.yaml, on 127.0.0.1 and out of the collector's way, and Prometheus. */
