@@ -55,6 +55,13 @@ export const APP_ATTRIBUTES = {
       '`true` on every span of a request the load generator sent: a baggage entry (`baggage: app.synthetic=true`) that crosses HTTP, the outbox and both Kafka hops, copied onto each span by the baggage span processor. The tail sampling overlay drops these traces.',
     example: 'true',
   },
+  collectorGateway: {
+    key: 'app.collector.gateway',
+    type: 'string',
+    brief:
+      'A resource attribute set by a gateway collector of the cluster topology (otel/collector-gateway.yaml), not by the services: the gateway that decided on the trace. Also a dimension of its span metrics and service graph.',
+    example: 'gateway-1',
+  },
 } as const satisfies Record<string, AppAttribute>;
 
 /**
