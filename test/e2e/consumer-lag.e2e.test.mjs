@@ -7,24 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { partitionCount, postStudent, promql, start, stop, waitFor } from './support.mjs';
+import { partitionCount, postStudent, promql, restartBillingWithDelay, waitFor } from './support.mjs';
 
 const DELAY_MS = 3000;
 const STUDENTS = 24;
 const LAG = 'kafka_consumer_group_lag_ratio{group="billing-consumer",topic="student"}';
 
 describe(`consumer-group lag while billing takes ${DELAY_MS} ms a student`, () => {
-  before(async () => {
-    process.env.BILLING_DELAY_MS = String(DELAY_MS);
-    await stop('billing-consumer');
-    await start('billing-consumer');
-  });
-
-  after(async () => {
-    delete process.env.BILLING_DELAY_MS;
-    await stop('billing-consumer');
-    await start('billing-consumer');
-  });
+  before(() => restartBillingWithDelay(DELAY_MS));
+  after(() => restartBillingWithDelay(undefined));
 
   it('is reported per partition, rises while students wait, and falls back to 0', async (t) => {
     for (let index = 0; index < STUDENTS; index++) {

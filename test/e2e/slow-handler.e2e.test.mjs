@@ -6,24 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postStudent, query, sleep, start, stop, traceIdOf, waitForTrace } from './support.mjs';
+import { postStudent, query, restartBillingWithDelay, sleep, traceIdOf, waitForTrace } from './support.mjs';
 
 // Longer than the consumers' session (15 s, kafka-options.ts): only heartbeats during the wait keep
 // billing in its group.
 const DELAY_MS = 20_000;
 
 describe('a billing slower than a Kafka session (BILLING_DELAY_MS 20 s)', () => {
-  before(async () => {
-    process.env.BILLING_DELAY_MS = String(DELAY_MS);
-    await stop('billing-consumer');
-    await start('billing-consumer');
-  });
-
-  after(async () => {
-    delete process.env.BILLING_DELAY_MS;
-    await stop('billing-consumer');
-    await start('billing-consumer');
-  });
+  before(() => restartBillingWithDelay(DELAY_MS));
+  after(() => restartBillingWithDelay(undefined));
 
   it('is processed once: one `process student` span, not a duplicate, one `send student-billing`', async () => {
     const response = await postStudent({ firstname: 'Slow', lastname: 'Billing' });

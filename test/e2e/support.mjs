@@ -74,6 +74,14 @@ export const start = (...components) => runInBackground(withComponents(env.start
 export const startNoWait = (...components) => runInBackground(withComponents(env.startNoWaitCommand, components));
 export const startWithTailSampling = (...components) => runInBackground(withComponents(env.tailSamplingStartCommand, components));
 
+/** Restarts billing-consumer with BILLING_DELAY_MS (a billing that takes `delayMs` per student), or without it (`undefined`). */
+export async function restartBillingWithDelay(delayMs) {
+  if (delayMs === undefined) delete process.env.BILLING_DELAY_MS;
+  else process.env.BILLING_DELAY_MS = String(delayMs);
+  await stop('billing-consumer');
+  await start('billing-consumer');
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The HTTP status of a service's readiness endpoint, or 0 when nothing answers. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
-import { env, partitionCount, postStudent, query, run, settledSpanCalls, spanCalls, start, stop, traceIdOf, waitFor, waitForTrace } from './support.mjs';
+import { env, partitionCount, postStudent, query, restartBillingWithDelay, run, settledSpanCalls, spanCalls, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const TIME_IN_QUEUE = APP_ATTRIBUTES.timeInQueueMs.key;
@@ -63,10 +63,8 @@ describe('npm run peek', () => {
 describe('time in queue', () => {
   it('is on every consumer span, and shows billing falling behind when BILLING_DELAY_MS slows it', async () => {
     const delayMs = 1500;
-    process.env.BILLING_DELAY_MS = String(delayMs);
     try {
-      await stop('billing-consumer');
-      await start('billing-consumer');
+      await restartBillingWithDelay(delayMs);
       // One student more than `student` has partitions: two share one, and the second waits for the first.
       const names = Array.from({ length: (await partitionCount('student')) + 1 }, (_, i) => `Queue${i + 1}`);
       const students = await Promise.all(names.map(registerStudent));
@@ -77,9 +75,7 @@ describe('time in queue', () => {
       const longest = Math.max(...consumerSpans.filter((s) => s.name === 'process student').map((s) => s.tags[TIME_IN_QUEUE]));
       assert.ok(longest >= delayMs, `a student waited ${longest} ms in \`student\`, at least the ${delayMs} ms billing took for the one before`);
     } finally {
-      delete process.env.BILLING_DELAY_MS;
-      await stop('billing-consumer');
-      await start('billing-consumer');
+      await restartBillingWithDelay(undefined);
     }
   });
 });
