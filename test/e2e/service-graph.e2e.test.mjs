@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { env, postStudent, waitFor } from './support.mjs';
+import { collectorCounter, env, postStudent, waitFor } from './support.mjs';
 
 const STUDENTS = 3;
 const EDGES = [
@@ -24,17 +24,8 @@ async function dependencies() {
 }
 
 /** The connector's `traces_service_graph_request_total`, by `client -> server (connection_type)`. */
-async function serviceGraphRequests() {
-  const response = await fetch(env.metricsUrl);
-  if (!response.ok) throw new Error(`the collector's metrics (${env.metricsUrl}) answered ${response.status}`);
-  const requests = {};
-  for (const [, labels, value] of (await response.text()).matchAll(/^traces_service_graph_request_total\{(.*)\} (\S+)$/gm)) {
-    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
-    const edge = `${label('client')} -> ${label('server')} (${label('connection_type') || 'direct'})`;
-    requests[edge] = (requests[edge] ?? 0) + Number(value);
-  }
-  return requests;
-}
+const serviceGraphRequests = () =>
+  collectorCounter('traces_service_graph_request_total', (label) => `${label('client')} -> ${label('server')} (${label('connection_type') || 'direct'})`);
 
 /** Waits until `read()[edge]` grew by STUDENTS over `before[edge]`. */
 function waitForGrowth(what, read, before, edge) {

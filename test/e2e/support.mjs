@@ -284,17 +284,24 @@ export async function promql(query) {
   return body.data.result.map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
 }
 
-/** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
-export async function spanCalls() {
-  const text = await (await fetch(env.metricsUrl)).text();
-  const calls = {};
-  for (const [, labels, value] of text.matchAll(/^traces_span_metrics_calls_total\{(.*)\} (\S+)$/gm)) {
-    const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
-    const key = `${label('service_name')} ${label('span_name')} ${label('span_kind')}`;
-    calls[key] = (calls[key] ?? 0) + Number(value);
+/**
+ * A counter of the collector's Prometheus endpoint, its series summed by `keyOf(label)`, where
+ * `label(name)` reads one label of a series.
+ */
+export async function collectorCounter(metric, keyOf) {
+  const response = await fetch(env.metricsUrl);
+  if (!response.ok) throw new Error(`the collector's metrics (${env.metricsUrl}) answered ${response.status}`);
+  const sums = {};
+  for (const [, labels, value] of (await response.text()).matchAll(new RegExp(`^${metric}\\{(.*)\\} (\\S+)$`, 'gm'))) {
+    const key = keyOf((name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1]);
+    sums[key] = (sums[key] ?? 0) + Number(value);
   }
-  return calls;
+  return sums;
 }
+
+/** The `traces_span_metrics_calls_total` counters, by service, span name and kind. */
+export const spanCalls = () =>
+  collectorCounter('traces_span_metrics_calls_total', (label) => `${label('service_name')} ${label('span_name')} ${label('span_kind')}`);
 
 /**
  * The span call counters once earlier requests are all in: spans reach the metrics up to ~10 s
