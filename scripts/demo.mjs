@@ -44,12 +44,20 @@ process.exit(1);
 function printTree(trace) {
   const children = new Map();
   for (const span of trace.spans) {
-    const parent = span.references.find((reference) => reference.refType === 'CHILD_OF')?.spanID ?? 'root';
+    // A consumer span's parent is also its link: Jaeger then keeps one FOLLOWS_FROM reference, and
+    // draws the span under it, as here.
+    const inTrace = span.references.filter((reference) => reference.traceID === trace.traceID);
+    const parent = (inTrace.find((reference) => reference.refType === 'CHILD_OF') ?? inTrace[0])?.spanID ?? 'root';
     children.set(parent, [...(children.get(parent) ?? []), span]);
   }
   const tag = (span, key) => span.tags.find((each) => each.key === key)?.value;
-  // pg span names end with the database, not the table: the statement's opening words say more.
-  const statement = (span) => /^\s*(INSERT INTO|UPDATE|SELECT|START TRANSACTION|COMMIT)\s*("?\w+"?)?/i.exec(tag(span, 'db.query.text') ?? '')?.[0];
+  // pg span names end with the database, not the table: the statement's writes say more. A
+  // data-modifying CTE makes several in one statement: `INSERT INTO students + INSERT INTO outbox`.
+  const statement = (span) => {
+    const text = tag(span, 'db.query.text') ?? '';
+    const writes = [...text.matchAll(/\b(INSERT INTO|UPDATE|DELETE FROM)\s+("?\w+"?)/gi)].map((match) => `${match[1]} ${match[2]}`);
+    return writes.length > 0 ? writes.join(' + ') : /^\s*\w+(\s+\w+)?/.exec(text)?.[0];
+  };
   const visit = (parent, depth) => {
     // Start times are whole milliseconds: among spans of the same millisecond, the first to end comes first.
     const byStart = (a, b) => a.startTime - b.startTime || a.duration - b.duration;

@@ -159,6 +159,8 @@ SELECT format('CREATE ROLE %I LOGIN', :'app_user')
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'app_user', :'app_password') \\gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'app_db') \\gexec
+\\connect :"app_db"
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 `;
 
 async function ensureRoleAndDatabase(config) {
@@ -243,6 +245,8 @@ export const postgres = {
         '-c', `unix_socket_directories=${dirs.socket}`,
         // Log to stderr, which startDaemon sends to .stack/logs/postgres.log.
         '-c', 'logging_collector=off',
+        // Counts every statement the services run (pg_stat_statements): `npm run bench` reads it.
+        '-c', 'shared_preload_libraries=pg_stat_statements',
       ],
       cwd: dirs.base,
       env: { ...process.env, LC_ALL: 'C' },

@@ -181,7 +181,7 @@ export async function captureCommand(command, args, options = {}) {
 }
 
 /** Pids of a process and all its descendants (PostgreSQL runs one process per connection). */
-function processTree(rootPid) {
+export function processTree(rootPid) {
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -211,6 +211,21 @@ function procField(file, field) {
   } catch {
     return 0;
   }
+}
+
+/** CPU time in seconds (user + system) of a process and its descendants, those still running. */
+export function cpuSeconds(rootPid) {
+  const ticksPerSecond = 100;
+  return processTree(rootPid).reduce((sum, pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, and cutime, cstime: those of children that exited (Postgres backends, say).
+      return sum + (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
+    } catch {
+      return sum; // exited meanwhile
+    }
+  }, 0);
 }
 
 /**

@@ -13,14 +13,13 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { BillingRepository } from '../../billing-consumer/dist/billing/billing.repository.js';
 import { ProcessedEvent } from '../../billing-consumer/dist/billing/processed-event.entity.js';
-import { StudentFee } from '../../billing-consumer/dist/billing/student-fee.entity.js';
 import { env, query } from './support.mjs';
 
 const CONSUMER_GROUP = 'bill-once-test';
 const ROUNDS = 5;
 
 describe('two deliveries of one event billed at the same time', () => {
-  const dataSource = new DataSource({ type: 'postgres', url: env.databaseUrl, entities: [StudentFee, OutboxMessage, ProcessedEvent] });
+  const dataSource = new DataSource({ type: 'postgres', url: env.databaseUrl, entities: [OutboxMessage, ProcessedEvent] });
   let repository;
   const studentIds = [];
 

@@ -57,10 +57,7 @@ const COLLECTOR_TAGS = new Set(
  * Attributes an instrumentation sets outside the conventions. Each is named with where it comes from,
  * so that a new one fails the test until someone decides about it.
  */
-const INSTRUMENTATION_OWN = new Set([
-  // instrumentation-pg, on `pg-pool.connect` spans: the pool's idleTimeoutMillis.
-  'db.postgresql.idle.timeout.millis',
-]);
+const INSTRUMENTATION_OWN = new Set([]);
 
 /**
  * Attributes instrumentation-kafkajs 0.33 still names as the conventions did, which the installed

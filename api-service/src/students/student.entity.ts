@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** A student: registered here; billing-consumer sets its fee (billing/student-fee.entity.ts). */
+/** A student: registered here; billing-consumer sets its fee (billing/billing.repository.ts). */
 @Entity('students')
 export class Student {
   @PrimaryGeneratedColumn('uuid')

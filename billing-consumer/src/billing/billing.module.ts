@@ -7,10 +7,9 @@ import { BillingController } from './billing.controller.js';
 import { BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
 import { ProcessedEvent } from './processed-event.entity.js';
-import { StudentFee } from './student-fee.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([StudentFee, ProcessedEvent]), EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
+  imports: [TypeOrmModule.forFeature([ProcessedEvent]), EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
   controllers: [BillingController],
   providers: [BillingService, BillingRepository],
 })

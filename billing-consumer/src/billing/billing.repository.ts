@@ -1,10 +1,9 @@
 import type { ConsumerEnvironment } from '@demo/common/config';
 import { STUDENT_BILLING_TOPIC, type StudentBilledEvent } from '@demo/common/contracts';
-import { Outbox } from '@demo/common/outbox';
+import { Outbox, outboxValues } from '@demo/common/outbox';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { StudentFee } from './student-fee.entity.js';
 
 export type BillingOutcome = 'billed' | 'duplicate';
 
@@ -21,28 +20,39 @@ export class BillingRepository {
   }
 
   /**
-   * In one transaction: records the event as processed by this consumer group (a second delivery of
-   * it finds the row and changes nothing), sets the fee, and adds the `student-billing` message to the
-   * outbox. Postgres decides what is a duplicate, so it holds across restarts and replicas.
+   * In one statement, so in one transaction (a data-modifying CTE is atomic): records the event as
+   * processed by this consumer group (`claim`: a second delivery of it finds the row and changes
+   * nothing), sets the fee (`fee`), and adds the `student-billing` message to the outbox. Postgres
+   * decides what is a duplicate, so it holds across restarts and replicas. Nothing is claimed for a
+   * student that does not exist: the error lets the message be retried, then dead-lettered.
    */
   async billOnce(eventId: string, billed: Omit<StudentBilledEvent, 'eventId'>): Promise<BillingOutcome> {
-    const billedMessage = await this.dataSource.transaction(async (manager) => {
-      const firstTime = await manager.query(
-        `INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [this.consumerGroup, eventId],
-      );
-      if (firstTime.length === 0) return undefined;
-      const { affected } = await manager.update(
-        StudentFee,
-        { id: billed.id },
-        { feeCents: billed.feeCents, billedAt: billed.billedAt },
-      );
-      if (affected === 0) throw new Error(`Student ${billed.id} does not exist`);
-      return this.outbox.add(manager, STUDENT_BILLING_TOPIC, billed.id, billed);
-    });
-    if (!billedMessage) return 'duplicate';
-    this.outbox.afterCommit(billedMessage);
-    return 'billed';
+    const message = this.outbox.message(STUDENT_BILLING_TOPIC, billed.id, billed);
+    const [{ message_id: messageId, student_exists: studentExists }] = await this.dataSource.query<
+      { message_id: string | null; student_exists: boolean }[]
+    >(
+      `WITH claim AS (
+         INSERT INTO processed_events (consumer_group, event_id)
+         SELECT $1, $2 WHERE EXISTS (SELECT FROM students WHERE id = $3)
+         ON CONFLICT DO NOTHING
+         RETURNING event_id
+       ), fee AS (
+         UPDATE students SET fee_cents = $4, billed_at = $5
+         WHERE id = $3 AND EXISTS (SELECT FROM claim)
+         RETURNING id
+       ), message AS (
+         INSERT INTO outbox (event_id, topic, key, payload, trace_context)
+         SELECT $6, $7, $8, $9, $10 FROM fee
+         RETURNING id
+       )
+       SELECT (SELECT id FROM message) AS message_id, EXISTS (SELECT FROM students WHERE id = $3) AS student_exists`,
+      [this.consumerGroup, eventId, billed.id, billed.feeCents, billed.billedAt, ...outboxValues(message)],
+    );
+    if (messageId !== null) {
+      this.outbox.afterCommit({ ...message, id: messageId });
+      return 'billed';
+    }
+    if (!studentExists) throw new Error(`Student ${billed.id} does not exist`);
+    return 'duplicate';
   }
 }

@@ -32,5 +32,7 @@ describe('validateEnvironment', () => {
     assert.throws(() => validate({ ...valid, DATABASE_URL: 'mysql://x' }), /DATABASE_URL must be a postgres:\/\/ connection URL/);
     assert.throws(() => validate({ ...valid, KAFKA_CONSUMER_TRACE: 'links' }), /KAFKA_CONSUMER_TRACE must be one of the following values: parent, link/);
     assert.equal(validate({ ...valid, KAFKA_CONSUMER_TRACE: 'link' }).KAFKA_CONSUMER_TRACE, 'link');
+    assert.throws(() => validate({ ...valid, DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE must not be less than 1/);
+    assert.equal(validate({ ...valid, DATABASE_POOL_SIZE: '24' }).DATABASE_POOL_SIZE, 24);
   });
 });

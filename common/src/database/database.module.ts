@@ -6,7 +6,7 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 import { HealthModule } from '../health/health.module.js';
 import { ReadinessChecks } from '../health/readiness-checks.js';
 import { keepTrying } from '../resilience/keep-trying.js';
-import type { DatabaseEnvironment } from './database.environment.js';
+import { DEFAULT_DATABASE_POOL_SIZE, type DatabaseEnvironment } from './database.environment.js';
 import { runMigrationsExclusively } from './migrations.js';
 
 /**
@@ -71,6 +71,7 @@ export class DatabaseModule {
           useFactory: (config: ConfigService<DatabaseEnvironment, true>) => ({
             type: 'postgres',
             url: config.get('DATABASE_URL', { infer: true }),
+            poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }) ?? DEFAULT_DATABASE_POOL_SIZE,
             autoLoadEntities: true,
             migrations,
             // The schema is changed by migrations only, never synchronized.

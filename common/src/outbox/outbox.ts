@@ -16,8 +16,31 @@ import { OutboxMessage } from './outbox-message.entity.js';
 
 export const OUTBOX_TOPICS = Symbol('OUTBOX_TOPICS');
 
+/** A message for the outbox, before its row is inserted (`Outbox.message`). */
+export interface NewMessage<Payload extends object = object> {
+  eventId: string;
+  topic: string;
+  key: string;
+  payload: Payload & { eventId: string };
+  traceContext: Record<string, string>;
+}
+
+/** An outbox row as the relay sends it: what its INSERT wrote, and the id it returned. */
+export type CommittedMessage = Pick<OutboxMessage, 'id' | 'eventId' | 'topic' | 'key' | 'payload' | 'traceContext'>;
+
+/** The values of `message` in the order of `INSERT INTO outbox (event_id, topic, key, payload, trace_context)`. */
+export function outboxValues(message: NewMessage): unknown[] {
+  return [message.eventId, message.topic, message.key, message.payload, message.traceContext];
+}
+
 const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1_000;
+/**
+ * Messages sent from memory are marked sent together, at most this often: one UPDATE for every
+ * message sent meanwhile instead of one each. A process that dies in between leaves them unmarked,
+ * and the sweep sends them again (consumers deduplicate).
+ */
+const MARK_SENT_EVERY_MS = 100;
 const RETRY_BACKOFF = { firstMs: 500, maxMs: 5_000 };
 /** Beyond this many messages waiting in memory, new ones are left to the sweep: they are in the table. */
 const MAX_WAITING_IN_MEMORY = 10 * BATCH_SIZE;
@@ -28,15 +51,15 @@ const FAILURES_BEFORE_ERROR = 12;
 
 /**
  * The transactional outbox. A service that changes a row and announces it on Kafka writes both in
- * one Postgres transaction (`add`), so that neither exists without the other, even if Kafka is down
- * or the process dies right after the commit.
+ * one Postgres statement (`message`, then a data-modifying CTE), so that neither exists without the
+ * other, even if Kafka is down or the process dies right after the commit.
  *
  * The relay is in one of three states:
  *
  * | state      | what it does                                                   | next                        |
  * |------------|----------------------------------------------------------------|-----------------------------|
- * | sending    | sends the messages this process committed (`afterCommit`) and  | sweeping every second;      |
- * |            | marks them sent in one UPDATE (`drainCommitted`)               | failing on an error         |
+ * | sending    | sends the messages this process committed (`afterCommit`), and | sweeping every second;      |
+ * |            | every 100 ms marks those sent in one UPDATE (`drainCommitted`) | failing on an error         |
  * | sweeping   | sends the messages nobody sent, older than 5 s: those of a     | sending; failing on an      |
  * |            | process that died (`sweep`)                                    | error                       |
  * | failing    | Kafka or Postgres failed: forgets what it held in memory (the  | sending once a sweep finds  |
@@ -63,7 +86,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   /** Consecutive failed attempts: more than 0 is the failing state. */
   private failures = 0;
   /** Committed by this process and not sent yet, oldest first. */
-  private committed: OutboxMessage[] = [];
+  private committed: CommittedMessage[] = [];
+  /** Ids of messages sent from memory and not yet marked sent in the table. */
+  private sentUnmarked: string[] = [];
+  private lastMark = 0;
   private lastSweep = 0;
   private interruptSleep?: () => void;
   private relayDone: Promise<void> = Promise.resolve();
@@ -74,18 +100,21 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(OUTBOX_TOPICS) private readonly topics: string[],
   ) {}
 
-  /** Adds a message to `manager`'s transaction; its `payload.eventId` identifies it to consumers. */
-  async add(manager: EntityManager, topic: string, key: string, payload: object): Promise<OutboxMessage> {
+  /**
+   * A new message for `topic`: a fresh event id (`eventId` in its payload identifies it to consumers)
+   * and the trace context of the active span, in which the relay will send it. Insert it into
+   * `outbox` (`outboxValues`) in the statement that makes the change it announces: one statement,
+   * a data-modifying CTE, is one transaction, so neither exists without the other.
+   */
+  message<Payload extends object>(topic: string, key: string, payload: Payload): NewMessage<Payload> {
     const eventId = randomUUID();
     const traceContext: Record<string, string> = {};
     propagation.inject(context.active(), traceContext);
-    const message = manager.create(OutboxMessage, { eventId, topic, key, payload: { ...payload, eventId }, traceContext });
-    await manager.insert(OutboxMessage, message); // INSERT ... RETURNING fills in id
-    return message;
+    return { eventId, topic, key, payload: { ...payload, eventId }, traceContext };
   }
 
-  /** Call once the transaction that added `messages` has committed: the relay sends them at once. */
-  afterCommit(...messages: OutboxMessage[]): void {
+  /** Call once the statement that inserted `messages` has committed, with the ids it returned: the relay sends them at once. */
+  afterCommit(...messages: CommittedMessage[]): void {
     // Failing, the sweep sends everything, oldest first, once Kafka is back; overloaded, the sweep
     // takes those that do not fit in memory 5 s later.
     if (this.failures > 0 || this.stopping || this.committed.length >= MAX_WAITING_IN_MEMORY) return;
@@ -121,7 +150,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         }
       } catch (error) {
         this.failures += 1;
-        this.committed = []; // still unsent in the table: the sweep takes them
+        // Still unsent in the table: the sweep takes them (those sent already go again).
+        this.committed = [];
+        this.sentUnmarked = [];
         const level = this.failures >= FAILURES_BEFORE_ERROR ? 'error' : 'warn';
         this.logger[level](`relay: ${(error as Error).message}; the messages stay in the outbox`, {
           attempt: this.failures,
@@ -129,8 +160,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         });
       }
       if (sent === BATCH_SIZE || (this.failures === 0 && this.committed.length > 0)) continue;
-      await this.sleep(this.failures > 0 ? backoffMs(this.failures, RETRY_BACKOFF) : POLL_INTERVAL_MS);
+      await this.sleep(this.failures > 0 ? backoffMs(this.failures, RETRY_BACKOFF) : this.sentUnmarked.length > 0 ? MARK_SENT_EVERY_MS : POLL_INTERVAL_MS);
     }
+    await this.markSentFromMemory().catch((error: Error) => this.logger.warn(`relay: ${error.message}; the sweep sends those messages again`));
   }
 
   /** One step of the state machine above; returns how many messages it sent. */
@@ -139,6 +171,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       await this.events.checkBroker(this.topics);
       return (await this.sweep({ onlyStranded: false })).length;
     }
+    if (this.sentUnmarked.length >= BATCH_SIZE || performance.now() - this.lastMark >= MARK_SENT_EVERY_MS) await this.markSentFromMemory();
     // Under steady traffic the sweep still runs every POLL_INTERVAL_MS, not only when idle.
     const sweepDue = performance.now() - this.lastSweep >= POLL_INTERVAL_MS;
     if (this.committed.length > 0 && !sweepDue) return this.drainCommitted();
@@ -165,8 +198,14 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private async drainCommitted(): Promise<number> {
     const messages = this.committed.splice(0, BATCH_SIZE);
     await this.sendAll(messages);
-    await markSent(this.dataSource.manager, messages);
+    this.sentUnmarked.push(...messages.map((message) => message.id));
     return messages.length;
+  }
+
+  private async markSentFromMemory(): Promise<void> {
+    this.lastMark = performance.now();
+    const ids = this.sentUnmarked.splice(0);
+    await markSent(this.dataSource.manager, ids);
   }
 
   /**
@@ -189,13 +228,13 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         .setOnLocked('skip_locked')
         .getMany();
       await this.sendAll(messages);
-      await markSent(manager, messages);
+      await markSent(manager, messages.map((message) => message.id));
       return messages;
     });
   }
 
   /** Messages of different keys are sent side by side; those of one key one after the other, oldest first. */
-  private async sendAll(messages: OutboxMessage[]): Promise<void> {
+  private async sendAll(messages: CommittedMessage[]): Promise<void> {
     await Promise.all(inKeyOrder(messages).map((sameKey) => this.sendInOrder(sameKey)));
   }
 
@@ -205,7 +244,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
    * every message of a `send()` from the one context active at the call, so a batch would put all
    * its messages in the trace of whichever message came first.
    */
-  private async sendInOrder(messages: OutboxMessage[]): Promise<void> {
+  private async sendInOrder(messages: CommittedMessage[]): Promise<void> {
     const attempts = this.failures > 0 ? { [APP_ATTRIBUTES.outboxAttempts.key]: this.failures + 1 } : {};
     for (const message of messages) {
       const writer = withSendSpanAttributes(propagation.extract(ROOT_CONTEXT, message.traceContext), attempts);
@@ -214,15 +253,15 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 }
 
-/** One UPDATE for the batch; in `manager`'s transaction if it has one. */
-async function markSent(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
-  if (messages.length === 0) return;
+/** One UPDATE for the messages `ids`; in `manager`'s transaction if it has one. */
+async function markSent(manager: EntityManager, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
   // The database's clock, as for created_at.
-  await manager.update(OutboxMessage, messages.map((message) => message.id), { sentAt: () => 'now()' });
+  await manager.update(OutboxMessage, ids, { sentAt: () => 'now()' });
 }
 
-function inKeyOrder(messages: OutboxMessage[]): OutboxMessage[][] {
-  const byKey = new Map<string, OutboxMessage[]>();
+function inKeyOrder(messages: CommittedMessage[]): CommittedMessage[][] {
+  const byKey = new Map<string, CommittedMessage[]>();
   for (const message of messages) byKey.set(message.key, [...(byKey.get(message.key) ?? []), message]);
   return [...byKey.values()];
 }

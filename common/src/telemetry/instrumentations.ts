@@ -154,7 +154,9 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
       },
     }),
     // Queries outside a request or a message (TypeORM's start-up and migrations, readiness pings)
-    // would each become a stray one-span trace.
-    new PgInstrumentation({ requireParentSpan: true }),
+    // would each become a stray one-span trace. A checkout from the pool (`pg-pool.connect`, one per
+    // statement or transaction) and the rare new connection (`pg.connect`) tell nothing the query span
+    // does not: without them a trace holds only the statements.
+    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
   ];
 }
