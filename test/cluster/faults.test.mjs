@@ -149,8 +149,12 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     assert.equal(brokers.length, CLUSTER.brokers, 'three live brokers');
     const before = await partitionsOf();
     assert.deepEqual([...new Set(before.map((p) => `${p.replicas.length}/${p.isr.length}`))], ['3/3'], 'three in-sync copies of every partition');
-    const [{ members }] = (await withAdmin(kafka, (admin) => admin.describeGroups(['billing-consumer']))).groups;
-    assert.equal(members.length, BILLING_REPLICAS.length, 'billing-consumer has two members');
+    // Both replicas are ready once connected, and may still be joining: the group is stable when both are in.
+    await waitFor(`billing-consumer to be a stable group of ${BILLING_REPLICAS.length} members`, async () => {
+      const [{ state, members }] = (await withAdmin(kafka, (admin) => admin.describeGroups(['billing-consumer']))).groups;
+      if (state !== 'Stable' || members.length !== BILLING_REPLICAS.length) throw new Error(`the group is ${state} with ${members.length} members`);
+      return true;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
 
     const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     await producer.connect();
