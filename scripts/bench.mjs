@@ -12,7 +12,6 @@
 // The load comes from this process (scripts/lib/load.mjs), over loopback only.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +22,7 @@ import { connectionProblem, fetchTrace, normalizeTrace } from './lib/jaeger-trac
 import { closedLoop, endProgressLine, openLoop, percentile, progressLine, summarize } from './lib/load.mjs';
 import { queryOnce } from './lib/postgres.mjs';
 import { databaseUrl, loadStackConfig, REPO_ROOT, SERVICES } from './stack/config.mjs';
-import { cpuSeconds, readPid } from './stack/processes.mjs';
+import { cpuSeconds, readPid, rssMb } from './stack/processes.mjs';
 import { poll } from './stack/readiness.mjs';
 
 const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, cost: { type: 'boolean', default: false } } });
@@ -78,27 +77,21 @@ async function drain() {
 
 /** RSS (max) and CPU (average % of one core) of each service while `during` runs. */
 async function footprint(during) {
-  const ticksPerSecond = 100;
-  const read = (pid) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-    return { cpuTicks: Number(stat[11]) + Number(stat[12]), rssMb: rssKb / 1024 };
-  };
   const pids = Object.fromEntries(SERVICES.map((service) => [service, readPid(config, service)]));
-  const first = Object.fromEntries(SERVICES.map((service) => [service, read(pids[service])]));
-  const maxRss = Object.fromEntries(SERVICES.map((service) => [service, first[service].rssMb]));
+  const cpuBefore = Object.fromEntries(SERVICES.map((service) => [service, cpuSeconds(pids[service])]));
+  const maxRss = Object.fromEntries(SERVICES.map((service) => [service, rssMb(pids[service])]));
   const started = performance.now();
   const sampler = setInterval(() => {
-    for (const service of SERVICES) maxRss[service] = Math.max(maxRss[service], read(pids[service]).rssMb);
+    for (const service of SERVICES) maxRss[service] = Math.max(maxRss[service], rssMb(pids[service]));
   }, 250);
   const result = await during();
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   const usage = Object.fromEntries(
-    SERVICES.map((service) => {
-      const last = read(pids[service]);
-      return [service, { rssMb: Math.max(maxRss[service], last.rssMb), cpuPercent: ((last.cpuTicks - first[service].cpuTicks) / ticksPerSecond / seconds) * 100 }];
-    }),
+    SERVICES.map((service) => [
+      service,
+      { rssMb: Math.max(maxRss[service], rssMb(pids[service])), cpuPercent: ((cpuSeconds(pids[service]) - cpuBefore[service]) / seconds) * 100 },
+    ]),
   );
   return { result, usage };
 }
@@ -128,16 +121,16 @@ function hops(spans) {
   const find = (predicate) => spans.find(predicate);
   const server = find((s) => s.kind === 'server');
   // The end of the last statement of the POST: its COMMIT, or the one statement that is its transaction.
-  const commit = spans.filter((s) => s.service === 'api-service' && s.tags['db.query.text']).sort((a, b) => b.end - a.end)[0];
+  const committed = spans.filter((s) => s.service === 'api-service' && s.tags['db.query.text']).sort((a, b) => b.end - a.end)[0];
   const processStudent = find((s) => s.name === 'process student');
   const sendStudent = find((s) => s.spanId === processStudent?.parentId);
   const processBilling = find((s) => s.name === 'process student-billing');
   const sendBilling = find((s) => s.spanId === processBilling?.parentId);
-  if (!server || !commit || !sendStudent || !sendBilling || !processBilling) return undefined;
+  if (!server || !committed || !sendStudent || !sendBilling || !processBilling) return undefined;
   return {
     total: ms(processBilling.end - server.start),
-    'POST + INSERT': ms(commit.end - server.start),
-    'outbox relay': ms(sendStudent.start - commit.end),
+    'POST + INSERT': ms(committed.end - server.start),
+    'outbox relay': ms(sendStudent.start - committed.end),
     'in student': ms(processStudent.start - sendStudent.start),
     billing: ms(sendBilling.start - processStudent.start),
     'in student-billing': ms(processBilling.start - sendBilling.start),

@@ -181,7 +181,7 @@ export async function captureCommand(command, args, options = {}) {
 }
 
 /** Pids of a process and all its descendants (PostgreSQL runs one process per connection). */
-export function processTree(rootPid) {
+function processTree(rootPid) {
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -234,7 +234,11 @@ export function cpuSeconds(rootPid) {
  * summing the RSS of every backend would not do).
  */
 export function memoryMb(rootPid) {
-  const rss = procField(`/proc/${rootPid}/status`, 'VmRSS');
   const pss = processTree(rootPid).reduce((sum, pid) => sum + procField(`/proc/${pid}/smaps_rollup`, 'Pss'), 0);
-  return { rss: Math.round(rss / 1024), pss: Math.round(pss / 1024) };
+  return { rss: Math.round(rssMb(rootPid)), pss: Math.round(pss / 1024) };
+}
+
+/** Resident memory of one process in MB (cheap enough to sample often). */
+export function rssMb(pid) {
+  return procField(`/proc/${pid}/status`, 'VmRSS') / 1024;
 }
