@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Lists or replays the messages that the consumers could not process (the `.DLT` topics).
+// Lists or replays the messages that the consumers could not process (the `<topic>-dlt` topics).
 //
 //   npm run dead-letters                                   list both dead-letter topics
-//   npm run dead-letters -- list student.DLT               list one
-//   npm run dead-letters -- replay student.DLT 2:17        send the dead letter at partition 2,
+//   npm run dead-letters -- list student-dlt               list one
+//   npm run dead-letters -- replay student-dlt 2:17        send the dead letter at partition 2,
 //                                                          offset 17 back to its original topic
 //
 // A replayed message keeps its original headers (its original traceparent among them), so its new
@@ -12,8 +12,8 @@
 import kafkajs from 'kafkajs';
 import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
 
-const DEAD_LETTER_TOPICS = ['student.DLT', 'student-billing.DLT'];
-const USAGE = 'usage: npm run dead-letters -- [list [<topic>.DLT]] | replay <topic>.DLT <partition>:<offset>';
+const DEAD_LETTER_TOPICS = ['student-dlt', 'student-billing-dlt'];
+const USAGE = 'usage: npm run dead-letters -- [list [<topic>-dlt]] | replay <topic>-dlt <partition>:<offset>';
 
 const { brokers, jaegerUrl } = addresses();
 const kafka = kafkaClient('dead-letters', brokers);

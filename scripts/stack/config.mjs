@@ -12,13 +12,15 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /**
  * The Kafka topics of the demo, created before the services start: each topic and its dead-letter
- * topic (`.DLT`), where a consumer puts the messages it cannot process. docker compose's topic-init
- * container must create the same names with the same partition count. 12 partitions: a consumer
- * handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka), and a
- * group can scale out to 12 replicas. Their copies: `config.kafka`, by topology.
+ * topic (`<topic>-dlt`, a hyphen so that no name mixes '.' with '-' or '_', which Kafka warns about:
+ * they could collide in its metric names), where a consumer puts the messages it cannot process.
+ * docker compose's topic-init container must create the same names with the same partition count.
+ * 12 partitions: a consumer handles up to 12 messages at once (`partitionsConsumedConcurrently` in
+ * common/src/kafka), and a group can scale out to 12 replicas. Their copies: `config.kafka`, by
+ * topology.
  */
 export const KAFKA_TOPICS = Object.freeze(
-  ['student', 'student-billing', 'student.DLT', 'student-billing.DLT'].map((name) => Object.freeze({ name, partitions: 12 })),
+  ['student', 'student-billing', 'student-dlt', 'student-billing-dlt'].map((name) => Object.freeze({ name, partitions: 12 })),
 );
 
 /**

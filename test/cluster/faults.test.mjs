@@ -113,7 +113,7 @@ function isWhole(spans, { withError }) {
   const branch = errorBranch(spans);
   const pipeline = spans.filter((s) => !branch.includes(s));
   const errorBranchWhole = withError
-    ? branch[0]?.tags['otel.status_code'] === 'ERROR' && branch.some((s) => s.name === 'send student.DLT')
+    ? branch[0]?.tags['otel.status_code'] === 'ERROR' && branch.some((s) => s.name === 'send student-dlt')
     : branch.length === 0;
   return !connectionProblem(pipeline, SERVICES) && pipeline.some((s) => s.name === 'notify student') && errorBranchWhole;
 }
@@ -258,7 +258,7 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
 
     const during = (from, to) => posted.filter((p) => p.sentAt >= from && p.sentAt <= to).map((p) => p.latencyMs);
     const latencies = (values) => `p50 ${percentile(values, 50).toFixed(0)} ms, p99 ${percentile(values, 99).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
-    const failedSends = [...spansOf.values()].flat().filter((s) => s.kind === 'producer' && s.tags['otel.status_code'] === 'ERROR' && !s.name.endsWith('.DLT')).length;
+    const failedSends = [...spansOf.values()].flat().filter((s) => s.kind === 'producer' && s.tags['otel.status_code'] === 'ERROR' && !s.name.endsWith('-dlt')).length;
     t.diagnostic(`faults at ${seconds(brokerKilledAt - begin)}, ${seconds(billingKilledAt - begin)}, ${seconds(gatewayKilledAt - begin)} into the load`);
     t.diagnostic(`load: ${posted.length} POSTs at ${RATE}/s over ${seconds(loadMs)} + ${errorTraces.length} error traces: all 201, ${latencies(posted.map((p) => p.latencyMs))}; ` +
       `every student billed exactly once (${ids.length} student-billing messages) and notified`);

@@ -8,13 +8,13 @@ import { describe, it } from 'node:test';
 import { findMessage, postStudent, produce, query, run, waitFor, waitForTrace } from './support.mjs';
 
 describe('a poison message on `student`', () => {
-  it('goes to student.DLT with its traceparent and the error; the next student is billed', async () => {
+  it('goes to student-dlt with its traceparent and the error; the next student is billed', async () => {
     const traceId = randomBytes(16).toString('hex');
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
     const key = randomUUID();
     await produce('student', { key, value: 'this is not a student', headers: { traceparent } });
 
-    const deadLetter = await findMessage('student.DLT', (message) => message.key === key);
+    const deadLetter = await findMessage('student-dlt', (message) => message.key === key);
     assert.equal(deadLetter.value, 'this is not a student', 'the original value');
     assert.equal(deadLetter.headers['dlt-original-traceparent'], traceparent);
     assert.match(deadLetter.headers.traceparent, new RegExp(`^00-${traceId}-`), 'still in the same trace');
@@ -22,11 +22,11 @@ describe('a poison message on `student`', () => {
     assert.equal(deadLetter.headers['dlt-error-type'], 'InvalidEventError');
     assert.match(deadLetter.headers['dlt-error'], /expected a JSON object/);
 
-    const { spans } = await waitForTrace(traceId, (s) => s.some((span) => span.name === 'send student.DLT'));
+    const { spans } = await waitForTrace(traceId, (s) => s.some((span) => span.name === 'send student-dlt'));
     const consumerSpan = spans.find((span) => span.name === 'process student');
     assert.equal(consumerSpan.tags['otel.status_code'], 'ERROR');
     assert.equal(consumerSpan.tags['error.type'], 'InvalidEventError', 'error.type, required on a failed operation');
-    assert.ok(spans.some((span) => span.name === 'send student.DLT' && span.parentId === consumerSpan.spanId));
+    assert.ok(spans.some((span) => span.name === 'send student-dlt' && span.parentId === consumerSpan.spanId));
 
     const response = await postStudent({ firstname: 'Next', lastname: 'InLine' });
     assert.equal(response.status, 201);
@@ -35,12 +35,12 @@ describe('a poison message on `student`', () => {
 
     // The tool lists it, and replays it to `student` with its original headers: still invalid, it
     // comes back to the dead-letter topic, in the same trace.
-    const listing = run('node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs list student.DLT');
+    const listing = run('node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs list student-dlt');
     const position = new RegExp(`(\\d+:\\d+) +\\S+ +key ${key}`).exec(listing)?.[1];
     assert.ok(position, `the listing shows the dead letter:\n${listing}`);
     assert.match(listing, /InvalidEventError: StudentRegisteredEvent: expected a JSON object/);
-    run(`node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs replay student.DLT ${position}`);
-    const again = await findMessage('student.DLT', (message) => message.key === key && message.headers['dlt-original-offset'] !== deadLetter.headers['dlt-original-offset']);
+    run(`node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs replay student-dlt ${position}`);
+    const again = await findMessage('student-dlt', (message) => message.key === key && message.headers['dlt-original-offset'] !== deadLetter.headers['dlt-original-offset']);
     assert.equal(again.headers['dlt-original-traceparent'], traceparent);
   });
 });

@@ -50,7 +50,7 @@ describe('tail sampling', () => {
       headers: { traceparent: `00-${errorTraceId}-${randomBytes(8).toString('hex')}-01` },
     });
 
-    const { spans } = await waitForTrace(errorTraceId, (s) => s.some((span) => span.name === 'send student.DLT'));
+    const { spans } = await waitForTrace(errorTraceId, (s) => s.some((span) => span.name === 'send student-dlt'));
     assert.equal(spans.find((span) => span.name === 'process student').tags['otel.status_code'], 'ERROR', 'kept: it has an error');
 
     // The healthy traces began before the error trace, so their 2 s decision came first: were any
@@ -83,7 +83,7 @@ describe('tail sampling', () => {
     const real = await poisonMessage({});
 
     // The real one was produced after the synthetic one: once it is kept, the synthetic one was decided.
-    await waitForTrace(real, (s) => s.some((span) => span.name === 'send student.DLT'));
+    await waitForTrace(real, (s) => s.some((span) => span.name === 'send student-dlt'));
     await sleep(3000);
     assert.equal(await fetchTrace(synthetic), undefined, `synthetic error trace ${synthetic} dropped`);
   });

@@ -11,7 +11,7 @@ export class BillingController {
     private readonly deadLetters: DeadLetters,
   ) {}
 
-  /** A message that cannot be handled goes to `student.DLT` and the next one is taken. */
+  /** A message that cannot be handled goes to `student-dlt` and the next one is taken. */
   @EventPattern<string>(STUDENT_TOPIC)
   onStudentRegistered(@Payload() message: unknown, @Ctx() context: KafkaContext): Promise<void> {
     return this.deadLetters.processOrDeadLetter(context, () => this.billingService.bill(message, context.getHeartbeat()));

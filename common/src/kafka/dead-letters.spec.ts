@@ -57,7 +57,7 @@ describe('DeadLetters', () => {
     deadLetters = new DeadLetters(publisher as unknown as EventPublisher);
   });
 
-  it('sends an invalid message to <topic>.DLT at once, with its headers and the error, and marks the consumer span', async () => {
+  it('sends an invalid message to <topic>-dlt at once, with its headers and the error, and marks the consumer span', async () => {
     let attempts = 0;
     const span = await inConsumerSpan(() =>
       deadLetters.processOrDeadLetter(kafkaContext('not json'), async () => {
@@ -68,7 +68,7 @@ describe('DeadLetters', () => {
     assert.equal(attempts, 1, 'an invalid message is not retried');
     assert.equal(publisher.sent.length, 1);
     const [{ topic, message }] = publisher.sent;
-    assert.equal(topic, 'student.DLT');
+    assert.equal(topic, 'student-dlt');
     assert.equal(message.key, 'student-1');
     assert.equal(message.value, 'not json');
     assert.deepEqual(message.headers, {

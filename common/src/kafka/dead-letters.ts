@@ -8,8 +8,11 @@ import { EventPublisher } from './event-publisher.js';
 import { withHeartbeats } from './heartbeats.js';
 import { InvalidEventError } from './parse-event.js';
 
-/** Where a consumer of `topic` puts the messages it cannot process. */
-export const deadLetterTopic = (topic: string) => `${topic}.DLT`;
+/**
+ * Where a consumer of `topic` puts the messages it cannot process. A hyphen, so that the name mixes
+ * no '.' with '-' or '_': such names can collide in Kafka's metric names, and Kafka warns about them.
+ */
+export const deadLetterTopic = (topic: string) => `${topic}-dlt`;
 
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };

@@ -11,7 +11,7 @@ export class NotificationsController {
     private readonly deadLetters: DeadLetters,
   ) {}
 
-  /** A message that cannot be handled goes to `student-billing.DLT` and the next one is taken. */
+  /** A message that cannot be handled goes to `student-billing-dlt` and the next one is taken. */
   @EventPattern<string>(STUDENT_BILLING_TOPIC)
   onStudentBilled(@Payload() message: unknown, @Ctx() context: KafkaContext): Promise<void> {
     return this.deadLetters.processOrDeadLetter(context, () => this.notificationsService.notify(message));
