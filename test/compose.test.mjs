@@ -40,11 +40,10 @@ const PINNED_IMAGES = {
   'jaegertracing/jaeger': { key: 'JAEGER_VERSION', parts: 3 },
   node: { key: 'SERVICES_NODE_VERSION', parts: 3 },
   'prom/prometheus': { key: 'PROMETHEUS_VERSION', parts: 3 },
-  'ghcr.io/kafbat/kafka-ui': { key: 'KAFKA_UI_VERSION', parts: 3 },
 };
 
 /** Services that only start when their profile is asked for, and the profile. */
-const PROFILE_SERVICES = { 'kafka-ui': 'tools', tools: 'cli', load: 'load' };
+const PROFILE_SERVICES = { tools: 'cli', load: 'load' };
 
 /**
  * Services whose image cannot run any health probe (no shell, no HTTP client), each mapped to the
@@ -565,8 +564,6 @@ test('the tools and load profiles run npm scripts of the tools image against the
     assert.equal(env.JAEGER_URL, `http://localhost:${dotenv.JAEGER_UI_PORT}`, 'links for the browser on the host');
   }
   assert.deepEqual(services.load.command.slice(1), ['--', '--rate', dotenv.LOAD_RATE, '--duration', dotenv.LOAD_DURATION]);
-  assert.equal(environmentOf(services['kafka-ui']).KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS, `${internal.host}:${internal.port}`);
-  assert.equal(environmentOf(services['kafka-ui']).KAFKA_CLUSTERS_0_READONLY, 'true', 'browse only');
 });
 
 test('postgres keeps its data in a named volume and is probed with pg_isready', () => {
