@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1.20
-# (1.20 or later: COPY --parents, generally available since that Dockerfile frontend version.)
+# check=skip=InvalidDefaultArgInFrom
+# (1.20 or later: COPY --parents, generally available since that Dockerfile frontend version. It
+# also needs BuildKit 0.9 or later: Docker Engine 23+, or the buildx plugin. NODE_VERSION has no
+# default on purpose, hence the skipped check: see below.)
 #
 # One image recipe for every NestJS service: a workspace of the root package.json with a
 # src/main.ts. docker compose builds it once per service, with a different SERVICE build argument
@@ -23,6 +26,11 @@ WORKDIR /app
 # the root manifests and every */package.json, each in its folder. Only the manifests, so the
 # npm ci layers below stay cached while the sources change.
 COPY --parents package.json package-lock.json */package.json ./
+# An older BuildKit (Docker Engine 20.10's own) ignores --parents without an error and copies other
+# files: the image would hold the sources and every source change would rebuild the npm ci layers.
+RUN if [ ! -f common/package.json ] || [ -n "$(find . -type f ! -name package.json ! -name package-lock.json)" ]; then \
+      echo "COPY --parents was ignored: build with BuildKit 0.9 or later (Docker Engine 23+, or the buildx plugin)" >&2; exit 1; \
+    fi
 # Readable by the `node` user whatever the umask of the checkout they came from (COPY keeps modes).
 RUN chmod -R a+rX /app
 
