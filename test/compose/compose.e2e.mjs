@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { kafkaClient, readMessages } from '../../scripts/lib/kafka-messages.mjs';
 import { queryOnce } from '../../scripts/lib/postgres.mjs';
+import { loadStackConfig } from '../../scripts/stack/config.mjs';
 import { postStudent, postStudentsAtRate, produce, sleep, traceIdOf, waitFor } from '../e2e/support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -82,7 +83,7 @@ describe('docker compose, for real', () => {
     // Debian's docker.io 20.10 client builds through the engine's BuildKit, and drops --parents silently.
     const client = '/usr/bin/docker';
     assert.match(run(client, ['--version']), /version 20\./, `${client} is the Docker 20.10 client of Debian's docker.io`);
-    const output = run(client, ['build', '--build-arg', `NODE_VERSION=${process.env.SERVICES_NODE_VERSION}`, '--build-arg', 'SERVICE=api-service', '--target', 'base', '.'], {
+    const output = run(client, ['build', '--build-arg', `NODE_VERSION=${loadStackConfig().variables.SERVICES_NODE_VERSION}`, '--build-arg', 'SERVICE=api-service', '--target', 'base', '.'], {
       env: { ...process.env, DOCKER_BUILDKIT: '1', DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'no-plugins-')) },
       expectFailure: true,
     });
@@ -116,7 +117,12 @@ describe('docker compose, for real', () => {
     // Without this test's NODE_TEST_CONTEXT: the suite's own runner would take itself for a child and run nothing.
     const { NODE_TEST_CONTEXT, ...env } = testEnvironment();
     const result = spawnSync(process.execPath, ['scripts/e2e.mjs', ...files], { cwd: ROOT, env, stdio: 'inherit', timeout: 40 * 60_000 });
-    assert.equal(result.status, 0, 'the end-to-end suite against compose failed (its output is above)');
+    if (result.status !== 0) {
+      // The containers go with `down -v`: their logs are kept for a look afterwards.
+      const logs = path.join(tmpdir(), `compose-e2e-${Date.now()}.log`);
+      writeFileSync(logs, compose(['logs', '--no-color', '--timestamps']));
+      assert.fail(`the end-to-end suite against compose failed (its output is above); the containers' logs are in ${logs}`);
+    }
   });
 
   it('the cli profile: peek and dead-letters in the tools container', async () => {

@@ -27,8 +27,7 @@ const addresses = (config) => ({
 });
 
 const started = performance.now();
-const dotenvPorts = loadStackConfig().variables;
-const movedPorts = Object.fromEntries(Object.entries(dotenvPorts)
+const movedPorts = Object.fromEntries(Object.entries(loadStackConfig().variables)
   .filter(([key, value]) => key.endsWith('_PORT') && /^\d+$/.test(value) && process.env[key] === undefined)
   .map(([key, value]) => [key, String(Number(value) + PORT_OFFSET)]));
 Object.assign(process.env, movedPorts);
