@@ -1,7 +1,7 @@
 // Programs and files taken from the Go module proxy, cached in the stack's cache folder: the native
 // stack's Prometheus and Jaeger, and the tools that check the Helm chart (Helm, the schemas).
 
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { step } from './output.mjs';
 import { captureCommand, logFile, runCommand } from './processes.mjs';
@@ -37,4 +37,22 @@ export async function downloadGoModule(module, version) {
   const info = JSON.parse(await captureCommand('go', ['mod', 'download', '-json', `${module}@v${version}`]));
   if (info.Error) throw new Error(`go mod download ${module}@v${version}: ${info.Error}`);
   return info.Dir;
+}
+
+/** The module cache is read-only; a build as the main module (replace or exclude directives) needs a writable copy. */
+function makeWritable(dir) {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(child);
+    else if (entry.isFile()) chmodSync(child, 0o644);
+  }
+}
+
+/** Copies a downloaded module (`downloadGoModule`'s folder) to `target`, writable, replacing what was there. */
+export function writableCopy(moduleDir, target) {
+  rmSync(target, { recursive: true, force: true });
+  cpSync(moduleDir, target, { recursive: true });
+  makeWritable(target);
+  return target;
 }

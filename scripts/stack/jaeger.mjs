@@ -2,10 +2,10 @@
 // configuration file docker compose mounts into the Jaeger container, and in the cluster topology
 // the overlay otel/jaeger-badger.yaml: traces on disk in .stack/jaeger-badger.
 
-import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { step } from './output.mjs';
-import { downloadGoModule } from './go.mjs';
+import { downloadGoModule, writableCopy } from './go.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { prometheusUrl } from './prometheus.mjs';
 import { httpJson, httpStatus, waitFor } from './readiness.mjs';
@@ -35,16 +35,6 @@ export function jaegerBinaryPresent(config) {
   return existsSync(jaegerPaths(config).binary);
 }
 
-/** The module cache is read-only; the build happens in a copy, which must be writable. */
-function makeWritable(dir) {
-  chmodSync(dir, 0o755);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const child = path.join(dir, entry.name);
-    if (entry.isDirectory()) makeWritable(child);
-    else if (entry.isFile()) chmodSync(child, 0o644);
-  }
-}
-
 /**
  * Builds <cache>/jaeger-<module version>/jaeger once. `go install module@version` is refused
  * because Jaeger's go.mod has replace directives, so the module is downloaded, copied, and built
@@ -61,9 +51,7 @@ export async function ensureJaegerBinary(config) {
     downloadGoModule(MODULE, config.versions.jaegerGoModule),
   );
 
-  rmSync(paths.source, { recursive: true, force: true });
-  cpSync(moduleDir, paths.source, { recursive: true });
-  makeWritable(paths.source);
+  writableCopy(moduleDir, paths.source);
 
   const temporary = `${paths.binary}.tmp`;
   await step('jaeger', 'compiling Jaeger (./cmd/jaeger)', '~5-12 min on 2 cores', () =>

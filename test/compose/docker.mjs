@@ -4,9 +4,9 @@
 // engine, the registry and BuildKit are this harness's own processes, on sockets and ports of its own.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { downloadGoModule } from '../../scripts/stack/go.mjs';
+import { downloadGoModule, writableCopy } from '../../scripts/stack/go.mjs';
 import { say, step } from '../../scripts/stack/output.mjs';
 import { captureCommand, isAlive, runCommand } from '../../scripts/stack/processes.mjs';
 import { poll, tcpOpen } from '../../scripts/stack/readiness.mjs';
@@ -69,23 +69,6 @@ function onPath(command) {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, command)));
 }
 
-/** The module cache is read-only; a build with replace or exclude directives happens in a writable copy. */
-async function writableModuleCopy(module, version, target) {
-  const dir = await downloadGoModule(module, version);
-  rmSync(target, { recursive: true, force: true });
-  cpSync(dir, target, { recursive: true });
-  const makeWritable = (folder) => {
-    chmodSync(folder, 0o755);
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const child = path.join(folder, entry.name);
-      if (entry.isDirectory()) makeWritable(child);
-      else if (entry.isFile()) chmodSync(child, 0o644);
-    }
-  };
-  makeWritable(target);
-  return target;
-}
-
 /**
  * One Go program, built once into `target` (under a temporary name, renamed when complete, so an
  * interrupted build is never taken for a finished one). `go install` refuses Compose's and
@@ -95,7 +78,7 @@ async function buildGoProgram(paths, { name, module, version, pkg, target, ldfla
   if (existsSync(target)) return;
   const source = path.join(paths.home, `src-${name}`);
   await step('docker', `compiling ${name} (${module}@v${version})`, expected, async () => {
-    await writableModuleCopy(module, version, source);
+    writableCopy(await downloadGoModule(module, version), source);
     await runCommand('docker', 'go', ['build', '-trimpath', `-ldflags=-s -w ${ldflags}`, '-o', `${target}.tmp`, pkg], {
       cwd: source,
       env: { ...process.env, ...env },
