@@ -8,6 +8,7 @@
 //   3. the tests (compose.e2e.mjs): stand-ins' contracts, the Dockerfile through BuildKit, `up
 //      --wait`, the end-to-end suite, the profiles, the cluster overlay with a broker killed, `down -v`.
 // Every published port is moved by COMPOSE_TEST_PORT_OFFSET (20000), so that a native stack may run beside it.
+// `--prepare` does step 1's installs and builds only: CI runs it at low priority beside the native tests.
 
 import { spawnSync } from 'node:child_process';
 import { databaseUrl, loadStackConfig } from '../../scripts/stack/config.mjs';
@@ -26,6 +27,16 @@ const addresses = (config) => ({
   JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
 });
 
+async function runTests(files) {
+  const env = await startDaemons(paths, { registryPort: REGISTRY_PORT });
+  await ensureStandIns(config, paths, env, { registryPort: REGISTRY_PORT, composeFiles: ['docker-compose.yml', 'docker-compose.cluster.yml'] });
+  say('compose', `ready after ${formatDuration(performance.now() - started)}; the tests, with ports moved by ${PORT_OFFSET}`);
+  return spawnSync(process.execPath, [
+    '--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1',
+    ...(files.length > 0 ? files : ['test/compose/standins.e2e.mjs', 'test/compose/compose.e2e.mjs']),
+  ], { stdio: 'inherit', env: { ...env, ...addresses(config) } }).status ?? 1;
+}
+
 const started = performance.now();
 const movedPorts = Object.fromEntries(Object.entries(loadStackConfig().variables)
   .filter(([key, value]) => key.endsWith('_PORT') && /^\d+$/.test(value) && process.env[key] === undefined)
@@ -34,24 +45,18 @@ Object.assign(process.env, movedPorts);
 const config = loadStackConfig();
 const paths = dockerPaths(config.paths.cacheDir);
 
+const prepareOnly = process.argv[2] === '--prepare';
 let status = 1;
 try {
   await ensureDebianPackages(paths, { dockerd: 'docker.io', debootstrap: 'debootstrap' });
   await ensureTools(paths);
-  const env = await startDaemons(paths, { registryPort: REGISTRY_PORT });
-  await ensureStandIns(config, paths, env, { registryPort: REGISTRY_PORT, composeFiles: ['docker-compose.yml', 'docker-compose.cluster.yml'] });
-  say('compose', `ready after ${formatDuration(performance.now() - started)}; the tests, with ports moved by ${PORT_OFFSET}`);
-  const files = process.argv.slice(2);
-  status = spawnSync(process.execPath, [
-    '--disable-warning=TimeoutNegativeWarning', '--test', '--test-reporter=spec', '--test-concurrency=1',
-    ...(files.length > 0 ? files : ['test/compose/standins.e2e.mjs', 'test/compose/compose.e2e.mjs']),
-  ], { stdio: 'inherit', env: { ...env, ...addresses(config) } }).status ?? 1;
+  status = prepareOnly ? 0 : await runTests(process.argv.slice(2));
 } catch (error) {
   console.error(`test:compose: ${error.message}`);
   if (error.logFile) console.error(`  see ${error.logFile}`);
 } finally {
-  if (process.env.COMPOSE_TEST_KEEP_DAEMONS !== '1') await stopDaemons(paths);
+  if (!prepareOnly && process.env.COMPOSE_TEST_KEEP_DAEMONS !== '1') await stopDaemons(paths);
   for (const { component, description, ms } of timings) say(component, `${description}: ${formatDuration(ms)}`);
-  say('compose', `test:compose ${status === 0 ? 'passed' : 'FAILED'} in ${formatDuration(performance.now() - started)}`);
+  say('compose', `test:compose${prepareOnly ? ' --prepare' : ''} ${status === 0 ? 'passed' : 'FAILED'} in ${formatDuration(performance.now() - started)}`);
 }
 process.exit(status);
