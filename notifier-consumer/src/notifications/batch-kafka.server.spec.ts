@@ -4,7 +4,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { STUDENT_BILLING_TOPIC } from '@demo/common/contracts';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { context, trace } from '@opentelemetry/api';
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { BatchKafkaServer } from './batch-kafka.server.js';
 import { NotificationsService } from './notifications.service.js';
 
@@ -72,5 +72,29 @@ describe('BatchKafkaServer', () => {
       poll.links.map((link) => [link.context.traceId, link.context.spanId]),
       sent.map((s) => [s.traceId, s.producerSpanId]),
     );
+  });
+
+  it('resolves no offset past the last handled message when the consumer stops mid-batch', async () => {
+    const sent = [billedMessage('41'), billedMessage('42'), billedMessage('43')];
+    // kafkajs' runner, as documented: after eachBatch returns without throwing, it resolves the
+    // batch's last offset unless eachBatchAutoResolve is false, then commits what is resolved.
+    const consumer = {
+      subscribe: async () => {},
+      run: async (config: ConsumerRunConfig) => {
+        const payload = {
+          batch: { topic: STUDENT_BILLING_TOPIC, partition: 3, messages: sent.map((s) => s.message), lastOffset: () => '43' },
+          heartbeat: async () => {},
+          pause: () => () => {},
+          resolveOffset: (offset: string) => resolved.push(offset),
+          // The stop arrives while the first message is handled.
+          isRunning: () => resolved.length === 0,
+          isStale: () => false,
+        } as unknown as EachBatchPayload;
+        await config.eachBatch!(payload);
+        if (config.eachBatchAutoResolve ?? true) payload.resolveOffset(payload.batch.lastOffset());
+      },
+    } as unknown as Consumer;
+    await server.bindEvents(consumer);
+    assert.deepEqual(resolved, ['41'], 'after a stop, 42 and 43 are delivered again, to this consumer or another');
   });
 });

@@ -17,7 +17,9 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 export class BatchKafkaServer extends ServerKafka {
   override async bindEvents(consumer: Consumer): Promise<void> {
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.messageHandlers.keys()] });
-    await consumer.run({ ...this.options.run, eachBatch: (payload) => this.handleBatch(payload) });
+    // Offsets are resolved one handled message at a time; kafkajs' default would resolve the whole
+    // batch when handleBatch returns early on a stop, and the rest would never be handled.
+    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
   }
 
   async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
