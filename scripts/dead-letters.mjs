@@ -4,10 +4,13 @@
 //   npm run dead-letters                                   list both dead-letter topics
 //   npm run dead-letters -- list student-dlt               list one
 //   npm run dead-letters -- replay student-dlt 2:17        send the dead letter at partition 2,
-//                                                          offset 17 back to its original topic
+//                                                          offset 17 back to its original topic,
+//                                                          for the group that failed it
 //
 // A replayed message keeps its original headers (its original traceparent among them), so its new
-// processing joins the trace it started in. Kafka from KAFKA_BROKERS, or the native stack's config.
+// processing joins the trace it started in. Every group reads the original topic: the replay carries
+// the failed group in a `replayed-for-group` header, and the other groups skip it. Kafka from
+// KAFKA_BROKERS, or the native stack's config.
 
 import kafkajs from 'kafkajs';
 import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
@@ -27,7 +30,7 @@ async function list(topics) {
       const headers = headersOf(message);
       const traceId = headers['dlt-original-traceparent']?.split('-')[1];
       console.log(`  ${message.partition}:${message.offset}  ${new Date(Number(message.timestamp)).toISOString()}  key ${message.key ?? '(none)'}`);
-      console.log(`    from     ${headers['dlt-original-topic']} ${headers['dlt-original-partition']}:${headers['dlt-original-offset']} after ${headers['dlt-attempts']} attempt(s)`);
+      console.log(`    from     ${headers['dlt-original-topic']} ${headers['dlt-original-partition']}:${headers['dlt-original-offset']}, group ${headers['dlt-consumer-group']}, after ${headers['dlt-attempts']} attempt(s)`);
       console.log(`    error    ${headers['dlt-error-type']}: ${headers['dlt-error']}`);
       console.log(`    value    ${String(message.value).slice(0, 200)}`);
       if (traceId) console.log(`    trace    ${jaegerUrl}/trace/${traceId}`);
@@ -42,11 +45,14 @@ async function replay(topic, position) {
   const headers = headersOf(message);
   const original = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('dlt-')));
   if (headers['dlt-original-traceparent']) original.traceparent = headers['dlt-original-traceparent'];
+  const group = headers['dlt-consumer-group'];
+  if (group) original['replayed-for-group'] = group;
+  else console.warn('this dead letter names no consumer group: every group reading the topic processes the replay');
   const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   await producer.connect();
   await producer.send({ topic: headers['dlt-original-topic'], messages: [{ key: message.key, value: message.value, headers: original }] });
   await producer.disconnect();
-  console.log(`replayed ${topic} ${position} to ${headers['dlt-original-topic']}`);
+  console.log(`replayed ${topic} ${position} to ${headers['dlt-original-topic']}${group ? `, for group ${group}` : ''}`);
 }
 
 const [command = 'list', ...args] = process.argv.slice(2);

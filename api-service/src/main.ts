@@ -6,5 +6,6 @@ import { configureHttp } from './http.js';
 
 const app = await createApp(AppModule);
 configureHttp(app);
-await app.listen(app.get<ConfigService<ServiceEnvironment, true>>(ConfigService).get('PORT', { infer: true }));
+const config = app.get<ConfigService<ServiceEnvironment, true>>(ConfigService);
+await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
 closeOnShutdownSignal(app);

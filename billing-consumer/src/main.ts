@@ -11,6 +11,6 @@ const app = await createApp(AppModule);
 const config = app.get<ConfigService<ServiceEnvironment & ConsumerEnvironment, true>>(ConfigService);
 const consumer = app.connectMicroservice(kafkaConsumerOptions(config), { inheritAppConfig: true });
 app.get(KafkaHealthIndicator).watch('consumer', consumer.status);
-await app.listen(config.get('PORT', { infer: true }));
+await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
 closeOnShutdownSignal(app);
 await startMicroservices(app);

@@ -17,6 +17,6 @@ const consumer = app.connectMicroservice(
   { inheritAppConfig: true },
 );
 app.get(KafkaHealthIndicator).watch('consumer', consumer.status);
-await app.listen(config.get('PORT', { infer: true }));
+await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
 closeOnShutdownSignal(app);
 await startMicroservices(app);

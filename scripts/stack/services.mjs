@@ -121,11 +121,11 @@ export function serviceEnvironment(service, config) {
 }
 
 /**
- * A replica's environment: its port, and in a cluster its readable service.instance.id (the SDK
+ * A replica's environment: its port on 127.0.0.1, and in a cluster its readable service.instance.id (the SDK
  * would pick a random one), so a trace says which replica did the work.
  */
 function replicaEnvironment(service, config, replica) {
-  const environment = { ...serviceEnvironment(service, config), PORT: String(servicePort(service, config, replica)) };
+  const environment = { ...serviceEnvironment(service, config), HOST: '127.0.0.1', PORT: String(servicePort(service, config, replica)) };
   if (config.topology === 'cluster') {
     environment.OTEL_RESOURCE_ATTRIBUTES += `,service.instance.id=${replicaName(service, replica)}`;
   }

@@ -19,6 +19,7 @@ describe('a poison message on `student`', () => {
     assert.equal(deadLetter.headers['dlt-original-traceparent'], traceparent);
     assert.match(deadLetter.headers.traceparent, new RegExp(`^00-${traceId}-`), 'still in the same trace');
     assert.equal(deadLetter.headers['dlt-original-topic'], 'student');
+    assert.equal(deadLetter.headers['dlt-consumer-group'], 'billing-consumer', 'the group that failed it');
     assert.equal(deadLetter.headers['dlt-error-type'], 'InvalidEventError');
     assert.match(deadLetter.headers['dlt-error'], /expected a JSON object/);
 
@@ -33,13 +34,15 @@ describe('a poison message on `student`', () => {
     const { id } = await response.json();
     await waitFor('the next student to be billed', async () => (await query('SELECT fee_cents FROM students WHERE id = $1', [id]))[0]?.fee_cents > 0);
 
-    // The tool lists it, and replays it to `student` with its original headers: still invalid, it
-    // comes back to the dead-letter topic, in the same trace.
+    // The tool lists it, and replays it to `student` with its original headers, for billing's group
+    // only: still invalid, it comes back to the dead-letter topic, in the same trace.
     const listing = run('node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs list student-dlt');
     const position = new RegExp(`(\\d+:\\d+) +\\S+ +key ${key}`).exec(listing)?.[1];
     assert.ok(position, `the listing shows the dead letter:\n${listing}`);
     assert.match(listing, /InvalidEventError: StudentRegisteredEvent: expected a JSON object/);
     run(`node --disable-warning=TimeoutNegativeWarning scripts/dead-letters.mjs replay student-dlt ${position}`);
+    const replayed = await findMessage('student', (message) => message.key === key && message.headers['replayed-for-group'] !== undefined);
+    assert.equal(replayed.headers['replayed-for-group'], 'billing-consumer');
     const again = await findMessage('student-dlt', (message) => message.key === key && message.headers['dlt-original-offset'] !== deadLetter.headers['dlt-original-offset']);
     assert.equal(again.headers['dlt-original-traceparent'], traceparent);
   });

@@ -12,6 +12,11 @@ export class ServiceEnvironment {
   @Max(65535)
   PORT: number;
 
+  /** The address HTTP listens on; every interface when unset (a container's port is published by compose). */
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
   /** Comma-separated `host:port` list. */
   @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS: string;

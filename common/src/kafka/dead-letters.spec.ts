@@ -3,7 +3,9 @@ import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
+import type { ConfigService } from '@nestjs/config';
 import { KafkaContext } from '@nestjs/microservices';
+import type { ConsumerEnvironment } from '../config/environment.js';
 import { useInMemoryTracing } from '../testing.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventPublisher } from './event-publisher.js';
@@ -30,8 +32,8 @@ const heartbeat = async () => {
 };
 
 /** A message as Nest hands it to a handler: headers and value already decoded, and its heartbeat. */
-function kafkaContext(value: unknown) {
-  const message = { key: 'student-1', value, offset: '42', timestamp: '0', headers: { traceparent: TRACEPARENT }, attributes: 0, size: 0 };
+function kafkaContext(value: unknown, headers: Record<string, string> = {}) {
+  const message = { key: 'student-1', value, offset: '42', timestamp: '0', headers: { traceparent: TRACEPARENT, ...headers }, attributes: 0, size: 0 };
   return new KafkaContext([message, 1, 'student', undefined, heartbeat, undefined] as never);
 }
 
@@ -54,7 +56,8 @@ describe('DeadLetters', () => {
     tracing.reset();
     heartbeats = 0;
     publisher = new RecordingPublisher();
-    deadLetters = new DeadLetters(publisher as unknown as EventPublisher);
+    const config = { get: (name: string) => (name === 'KAFKA_CONSUMER_GROUP' ? 'billing-consumer' : undefined) };
+    deadLetters = new DeadLetters(publisher as unknown as EventPublisher, config as unknown as ConfigService<ConsumerEnvironment, true>);
   });
 
   it('sends an invalid message to <topic>-dlt at once, with its headers and the error, and marks the consumer span', async () => {
@@ -77,6 +80,7 @@ describe('DeadLetters', () => {
       'dlt-original-topic': 'student',
       'dlt-original-partition': '1',
       'dlt-original-offset': '42',
+      'dlt-consumer-group': 'billing-consumer',
       'dlt-error-type': 'InvalidEventError',
       'dlt-error': 'StudentRegisteredEvent: expected a JSON object, got "not json"',
       'dlt-attempts': '1',
@@ -131,5 +135,16 @@ describe('DeadLetters', () => {
       ),
       /broker not available/,
     );
+  });
+
+  it('processes a message replayed for its own group, and skips one replayed for another group', async () => {
+    const processed: string[] = [];
+    for (const group of ['billing-consumer', 'notifier-consumer']) {
+      await deadLetters.processOrDeadLetter(kafkaContext({ id: 'student-1' }, { 'replayed-for-group': group }), async () => {
+        processed.push(group);
+      });
+    }
+    assert.deepEqual(processed, ['billing-consumer']);
+    assert.deepEqual(publisher.sent, []);
   });
 });

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { KafkaContext } from '@nestjs/microservices';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import type { ConsumerEnvironment } from '../config/environment.js';
 import { backoffMs } from '../resilience/backoff.js';
 import { EventPublisher } from './event-publisher.js';
 import { withHeartbeats } from './heartbeats.js';
@@ -14,6 +16,12 @@ import { InvalidEventError } from './parse-event.js';
  */
 export const deadLetterTopic = (topic: string) => `${topic}-dlt`;
 
+/**
+ * Set by `npm run dead-letters -- replay` to the group that dead-lettered the message: every group
+ * reads the original topic, and only that one processes the replay.
+ */
+export const REPLAYED_FOR_GROUP_HEADER = 'replayed-for-group';
+
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };
 
@@ -24,8 +32,14 @@ const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };
 @Injectable()
 export class DeadLetters {
   private readonly logger = new Logger(DeadLetters.name);
+  private readonly group: string;
 
-  constructor(private readonly events: EventPublisher) {}
+  constructor(
+    private readonly events: EventPublisher,
+    config: ConfigService<ConsumerEnvironment, true>,
+  ) {
+    this.group = config.get('KAFKA_CONSUMER_GROUP', { infer: true });
+  }
 
   /**
    * Runs `work` for the message in `context`. A failure is retried (200 ms, then 400 ms) unless the
@@ -33,9 +47,14 @@ export class DeadLetters {
    * original headers (its trace context included) and the error, and marks the consumer span as an
    * error. Only a failure to write the dead letter is thrown: Kafka then delivers the message again.
    * The consumer heartbeats during the pauses and the dead-letter write, which take longer than a
-   * session when the broker is down.
+   * session when the broker is down. A replay meant for another group is acknowledged unprocessed.
    */
   async processOrDeadLetter(context: KafkaContext, work: () => Promise<void>): Promise<void> {
+    const replayedFor = context.getMessage().headers?.[REPLAYED_FOR_GROUP_HEADER];
+    if (replayedFor !== undefined && String(replayedFor) !== this.group) {
+      this.logger.debug(`skipped a dead letter replayed for ${String(replayedFor)}`);
+      return;
+    }
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await work();
@@ -71,6 +90,7 @@ export class DeadLetters {
       'dlt-original-topic': topic,
       'dlt-original-partition': String(context.getPartition()),
       'dlt-original-offset': message.offset,
+      'dlt-consumer-group': this.group,
       'dlt-error-type': error.name,
       'dlt-error': error.message,
       'dlt-attempts': String(attempts),
