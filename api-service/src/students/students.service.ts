@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { STUDENT_TOPIC, type StudentRegisteredEvent } from '@demo/common/contracts';
-import { Outbox, outboxValues } from '@demo/common/outbox';
+import { Outbox } from '@demo/common/outbox';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import type { CreateStudentDto } from './dto/create-student.dto.js';
 import { Student } from './student.entity.js';
 
@@ -13,14 +13,13 @@ export class StudentsService {
 
   constructor(
     @InjectRepository(Student) private readonly students: Repository<Student>,
-    private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
   ) {}
 
   /**
-   * Stores the student and its `student` message in one statement, so in one transaction (a
-   * data-modifying CTE is atomic): the student exists only if the message does, whatever happens to
-   * Kafka. The outbox relay then sends it to billing-consumer.
+   * Stores the student and its `student` event in one statement (the outbox adds its own insert):
+   * the student exists only if the event does, whatever happens to Kafka. The outbox relay then
+   * sends it to billing-consumer.
    */
   async register(dto: CreateStudentDto): Promise<Student> {
     const student = this.students.create({ ...dto, id: randomUUID(), createdAt: new Date(), feeCents: null, billedAt: null });
@@ -30,16 +29,13 @@ export class StudentsService {
       lastname: student.lastname,
       createdAt: student.createdAt,
     };
-    const message = this.outbox.message(STUDENT_TOPIC, student.id, event);
-    const [{ id }] = await this.dataSource.query<{ id: string }[]>(
-      `WITH student AS (
-         INSERT INTO students (id, firstname, lastname, created_at) VALUES ($1, $2, $3, $4)
-       )
-       INSERT INTO outbox (event_id, topic, key, payload, trace_context) VALUES ($5, $6, $7, $8, $9)
-       RETURNING id`,
-      [student.id, student.firstname, student.lastname, student.createdAt, ...outboxValues(message)],
+    await this.outbox.write(
+      {
+        with: 'student AS (INSERT INTO students (id, firstname, lastname, created_at) VALUES ($1, $2, $3, $4))',
+        params: [student.id, student.firstname, student.lastname, student.createdAt],
+      },
+      { topic: STUDENT_TOPIC, key: student.id, payload: event },
     );
-    this.outbox.afterCommit({ ...message, id });
     this.logger.log('student registered', { studentId: student.id });
     return student;
   }

@@ -2,14 +2,12 @@ import { STUDENT_BILLING_TOPIC } from '@demo/common/contracts';
 import { EventsModule } from '@demo/common/kafka';
 import { OutboxModule } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { BillingController } from './billing.controller.js';
 import { BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
-import { ProcessedEvent } from './processed-event.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ProcessedEvent]), EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
+  imports: [EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
   controllers: [BillingController],
   providers: [BillingService, BillingRepository],
 })

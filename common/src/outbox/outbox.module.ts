@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../kafka/events.module.js';
-import { OutboxMessage } from './outbox-message.entity.js';
-import { OUTBOX_TOPICS, Outbox } from './outbox.js';
+import { Outbox } from './outbox.js';
+import { OUTBOX_TOPICS, OutboxRelay } from './outbox-relay.js';
+import { OutboxTable } from './outbox-table.js';
 
 /**
  * The outbox of a service, relaying the topics it produces. Needs DatabaseModule, with
@@ -13,8 +13,8 @@ export class OutboxModule {
   static forTopics(topics: string[]): DynamicModule {
     return {
       module: OutboxModule,
-      imports: [TypeOrmModule.forFeature([OutboxMessage]), EventsModule],
-      providers: [Outbox, { provide: OUTBOX_TOPICS, useValue: topics }],
+      imports: [EventsModule],
+      providers: [Outbox, OutboxRelay, OutboxTable, { provide: OUTBOX_TOPICS, useValue: topics }],
       exports: [Outbox],
     };
   }
