@@ -9,7 +9,8 @@ import { AppModule } from './app.module.js';
 // first: while Kafka does not answer, the service is up and reports not ready.
 const app = await createApp(AppModule);
 const config = app.get<ConfigService<ServiceEnvironment & ConsumerEnvironment, true>>(ConfigService);
-const consumer = app.connectMicroservice(kafkaConsumerOptions(config), { inheritAppConfig: true });
+// Every student is billed, even one registered before billing's first start.
+const consumer = app.connectMicroservice(kafkaConsumerOptions(config, { fromBeginning: true }), { inheritAppConfig: true });
 app.get(KafkaHealthIndicator).watch('consumer', consumer.status);
 await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
 closeOnShutdownSignal(app);

@@ -11,7 +11,9 @@ import type { NotifierEnvironment } from './notifier.environment.js';
 // first: while Kafka does not answer, the service is up and reports not ready.
 const app = await createApp(AppModule);
 const config = app.get<ConfigService<ServiceEnvironment & ConsumerEnvironment & NotifierEnvironment, true>>(ConfigService);
-const kafka = kafkaConsumerOptions(config);
+// Every billed student is notified, even one billed before the notifier's first start. A new
+// consumer of a topic with a history chooses: fromBeginning: false starts at its end.
+const kafka = kafkaConsumerOptions(config, { fromBeginning: true });
 const consumer = app.connectMicroservice(
   config.get('KAFKA_CONSUME', { infer: true }) === 'each-batch' ? { strategy: new BatchKafkaServer(kafka.options) } : kafka,
   { inheritAppConfig: true },

@@ -140,3 +140,6 @@ export async function ensureSchemaSources(config) {
   crdFiles.push(...(await ensureStrimziCrds(config)));
   return { kubernetesSpecDir: path.join(kubernetes, 'api', 'openapi-spec', 'v3'), crdFiles };
 }
+
+// `node scripts/chart/tools.mjs` builds Helm only: CI does it at low priority beside the native tests.
+if (import.meta.main) await ensureHelm(chartToolsConfig());

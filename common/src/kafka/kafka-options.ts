@@ -39,8 +39,21 @@ const producer: ProducerConfig = {
 /** Every send waits for all in-sync replicas (kafkajs' default, written out: it is the point). */
 const send = { acks: -1 };
 
+/** Where a consumer group starts the first time it runs; afterwards, at its committed offsets. */
+export interface ConsumerStart {
+  /**
+   * true: at the oldest message the topic still holds, so nothing produced before the group's first
+   * start is skipped. false: at the end of the topic when the group first joins, so past events are
+   * not handled again by a new consumer (one produced between its start and its first join is skipped).
+   */
+  fromBeginning: boolean;
+}
+
 /** Options of the Kafka server of a consumer microservice (`app.connectMicroservice`). */
-export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>): Required<KafkaOptions> {
+export function kafkaConsumerOptions(
+  config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>,
+  { fromBeginning }: ConsumerStart,
+): Required<KafkaOptions> {
   return {
     transport: Transport.KAFKA,
     options: {
@@ -67,9 +80,7 @@ export function kafkaConsumerOptions(config: ConfigService<ServiceEnvironment & 
       // a time per partition (the topics have 12) keeps each student's messages in order (one key,
       // one partition), and billing waits on Postgres for up to 12 students at once.
       run: { partitionsConsumedConcurrently: 12 },
-      // A new group starts at the beginning of the topic: a message produced before the first
-      // start of a consumer is still processed.
-      subscribe: { fromBeginning: true },
+      subscribe: { fromBeginning },
       // Nest appends "-server" to the group id; the group is exactly KAFKA_CONSUMER_GROUP instead,
       // the value the consumer spans carry as messaging.consumer.group.name.
       postfixId: '',

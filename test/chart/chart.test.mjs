@@ -15,14 +15,14 @@ import { after, describe, test } from 'node:test';
 import dotenvParser from 'dotenv';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
-import { CHART_DIR, chartToolsConfig, ensureHelm, ensureSchemaSources } from '../scripts/chart/tools.mjs';
-import { createValidator, manifestObjects } from '../scripts/chart/validate.mjs';
-import { ensureCollectorBinary } from '../scripts/stack/collector.mjs';
-import { environmentOf, readCompose } from '../scripts/stack/compose.mjs';
-import { KAFKA_TOPICS, SERVICES } from '../scripts/stack/config.mjs';
-import { ensureJaegerBinary } from '../scripts/stack/jaeger.mjs';
+import { CHART_DIR, chartToolsConfig, ensureHelm, ensureSchemaSources } from '../../scripts/chart/tools.mjs';
+import { createValidator, manifestObjects } from '../../scripts/chart/validate.mjs';
+import { ensureCollectorBinary } from '../../scripts/stack/collector.mjs';
+import { environmentOf, readCompose } from '../../scripts/stack/compose.mjs';
+import { KAFKA_TOPICS, SERVICES } from '../../scripts/stack/config.mjs';
+import { ensureJaegerBinary } from '../../scripts/stack/jaeger.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const dotenv = dotenvParser.parse(readFileSync(path.join(ROOT, '.env'), 'utf8'));
 
 const config = chartToolsConfig();
