@@ -3,14 +3,13 @@ import { HealthModule } from '@demo/common/health';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NotificationsModule } from './notifications/notifications.module.js';
-import { NotifierEnvironment } from './notifier.environment.js';
 
 @Module({
   imports: [
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: validateEnvironment(ServiceEnvironment, ConsumerEnvironment, NotifierEnvironment),
+      validate: validateEnvironment(ServiceEnvironment, ConsumerEnvironment),
     }),
     HealthModule,
     NotificationsModule,

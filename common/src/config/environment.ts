@@ -42,6 +42,11 @@ export class ConsumerEnvironment {
   @IsOptional()
   @IsIn(KAFKA_CONSUMER_TRACE_SETTINGS)
   KAFKA_CONSUMER_TRACE?: (typeof KAFKA_CONSUMER_TRACE_SETTINGS)[number];
+
+  /** `each-message` (Nest's Kafka server, the default) or `each-batch` (alternatives/each-batch-kafka.server.ts). */
+  @IsOptional()
+  @IsIn(['each-message', 'each-batch'])
+  KAFKA_CONSUME?: 'each-message' | 'each-batch';
 }
 
 type Constructor<T> = new () => T;

@@ -1,7 +1,8 @@
 import type { ConfigService } from '@nestjs/config';
 import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environment.js';
-import { type KafkaOptions, Transport } from '@nestjs/microservices';
+import { type KafkaOptions, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { type KafkaConfig, Partitioners, type ProducerConfig } from 'kafkajs';
+import { EachBatchKafkaServer } from '../alternatives/each-batch-kafka.server.js';
 import { kafkaClientId } from './client-id.js';
 
 export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true>): KafkaConfig {
@@ -49,8 +50,19 @@ export interface ConsumerStart {
   fromBeginning: boolean;
 }
 
-/** Options of the Kafka server of a consumer microservice (`app.connectMicroservice`). */
+/**
+ * Options of the Kafka server of a consumer microservice (`app.connectMicroservice`): Nest's own, or
+ * with KAFKA_CONSUME=each-batch the alternative that takes a batch at a time.
+ */
 export function kafkaConsumerOptions(
+  config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>,
+  start: ConsumerStart,
+): MicroserviceOptions {
+  const options = kafkaServerOptions(config, start);
+  return config.get('KAFKA_CONSUME', { infer: true }) === 'each-batch' ? { strategy: new EachBatchKafkaServer(options.options) } : options;
+}
+
+function kafkaServerOptions(
   config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>,
   { fromBeginning }: ConsumerStart,
 ): Required<KafkaOptions> {

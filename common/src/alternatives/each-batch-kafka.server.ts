@@ -1,11 +1,11 @@
-import { kafkaHeaders } from '@demo/common/telemetry';
+import { kafkaHeaders } from '../telemetry/kafka-headers.js';
 import { ServerKafka } from '@nestjs/microservices';
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 
 /**
- * Nest's Kafka server, fed by kafkajs `eachBatch` instead of `eachMessage`: the messages a fetch
- * returned for one partition arrive together. Each one still goes to its `@EventPattern` handler
+ * An alternative to Nest's Kafka server, chosen with KAFKA_CONSUME=each-batch (kafkaConsumerOptions):
+ * kafkajs `eachBatch` instead of `eachMessage`, the messages a fetch returned for one partition together. Each one still goes to its `@EventPattern` handler
  * (dead letters included), one after the other, in the trace it was sent in.
  *
  * For a batch, instrumentation-kafkajs starts a `poll <topic>` span in a new trace, with a `process
@@ -14,7 +14,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
  * handled in the context extracted from its own headers, and its spans (`notify student`) are
  * children of its producer span; the poll span gets a link to every message it brought in.
  */
-export class BatchKafkaServer extends ServerKafka {
+export class EachBatchKafkaServer extends ServerKafka {
   override async bindEvents(consumer: Consumer): Promise<void> {
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.messageHandlers.keys()] });
     // Offsets are resolved one handled message at a time; kafkajs' default would resolve the whole
