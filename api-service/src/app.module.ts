@@ -5,7 +5,6 @@ import { CreateOutbox1764000000001 } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
-import { ApiEnvironment } from './api.environment.js';
 import { UnavailableDependencyFilter } from './http/unavailable-dependency.filter.js';
 import { CreateStudents1764000000000 } from './database/migrations/1764000000000-create-students.js';
 import { StudentsModule } from './students/students.module.js';
@@ -16,7 +15,7 @@ import { StudentsModule } from './students/students.module.js';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ApiEnvironment),
+      validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
     }),
     // The tables api-service writes: `students`, and its outbox.
     DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001] }),

@@ -2,7 +2,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
-import { KAFKA_CONSUMER_TRACE_SETTINGS } from '../telemetry/kafka-consumer-trace.js';
 
 /** What every service needs. */
 export class ServiceEnvironment {
@@ -25,6 +24,11 @@ export class ServiceEnvironment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
 
+  /** Read by the telemetry bootstrap: see alternatives/link-traces.ts. */
+  @IsOptional()
+  @IsIn(['parent', 'link'])
+  CLIENT_TRACEPARENT?: 'parent' | 'link';
+
   /** The service's name in traces, read by the SDK; also its Kafka client id. */
   @IsOptional()
   @IsString()
@@ -38,10 +42,10 @@ export class ConsumerEnvironment {
   @IsNotEmpty()
   KAFKA_CONSUMER_GROUP: string;
 
-  /** Read by the telemetry bootstrap: see telemetry/kafka-consumer-trace.ts. */
+  /** Read by the telemetry bootstrap: see alternatives/link-traces.ts. */
   @IsOptional()
-  @IsIn(KAFKA_CONSUMER_TRACE_SETTINGS)
-  KAFKA_CONSUMER_TRACE?: (typeof KAFKA_CONSUMER_TRACE_SETTINGS)[number];
+  @IsIn(['parent', 'link'])
+  KAFKA_CONSUMER_TRACE?: 'parent' | 'link';
 
   /** `each-message` (Nest's Kafka server, the default) or `each-batch` (alternatives/each-batch-kafka.server.ts). */
   @IsOptional()

@@ -1,20 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import {
   type Attributes,
-  context,
   type Histogram,
   metrics,
   propagation,
   ROOT_CONTEXT,
   type SpanContext,
-  SpanKind,
   trace,
-  type Tracer,
 } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
+import type { KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 import {
@@ -24,44 +20,12 @@ import {
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating';
+import { instrumentationClasses } from '../alternatives/link-traces.js';
 import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { kafkaClientId } from '../kafka/client-id.js';
 import { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';
 import { kafkaHeaders } from './kafka-headers.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
-
-/**
- * `tracer`, except that a span of `kind` started in a remote span's context (read from an HTTP
- * request's or a Kafka message's headers) starts a new trace, linked to that span, instead of
- * becoming its child. The instrumentations have no option for it: they start these spans with
- * `tracer.startSpan` in the extracted context, and this tracer makes the span a root with a link.
- * What runs inside it (the handler, its queries, the messages it causes) is in the new trace.
- */
-function linkingTracer(tracer: Tracer, kind: SpanKind): Tracer {
-  return {
-    startSpan(name, options = {}, parent = context.active()) {
-      const remote = trace.getSpanContext(parent);
-      if (options.kind !== kind || !remote?.isRemote) return tracer.startSpan(name, options, parent);
-      return tracer.startSpan(name, { ...options, root: true, links: [...(options.links ?? []), { context: remote }] }, parent);
-    },
-    // Both instrumentations start their spans with startSpan only.
-    startActiveSpan: tracer.startActiveSpan.bind(tracer),
-  };
-}
-
-/** CLIENT_TRACEPARENT=link: a request with a client's trace context starts a new trace, linked to it. */
-class LinkClientTraceHttpInstrumentation extends HttpInstrumentation {
-  protected override get tracer(): Tracer {
-    return linkingTracer(super.tracer, SpanKind.SERVER);
-  }
-}
-
-/** KAFKA_CONSUMER_TRACE=link: each message is processed in a new trace, linked to its send span. */
-class LinkOnlyKafkaJsInstrumentation extends KafkaJsInstrumentation {
-  protected override get tracer(): Tracer {
-    return linkingTracer(super.tracer, SpanKind.CONSUMER);
-  }
-}
 
 /** The context of the `send` span that wrote `message`, if it carries one. */
 function creationContext(message: KafkajsMessage): SpanContext | undefined {
@@ -116,9 +80,8 @@ function timeInQueue(): Histogram {
 export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
   const clientAttributes = kafkaClientAttributes(env);
-  const Http = env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation;
-  const linkOnly = env.KAFKA_CONSUMER_TRACE === 'link';
-  const KafkaJs = linkOnly ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation;
+  // CLIENT_TRACEPARENT and KAFKA_CONSUMER_TRACE pick the alternatives of alternatives/link-traces.ts.
+  const { Http, KafkaJs } = instrumentationClasses(env);
   return [
     new Http({ ignoreIncomingRequestHook: isHealthProbe }),
     // Only for the route: it names the server span `POST /api/v1/students` and sets `http.route`.
@@ -133,10 +96,8 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
       consumerHook: (span, { topic, message }) => {
         span.setAttributes({ ...clientAttributes, ...messageIdAttribute(message) });
         // The conventions' SHOULD: a link to the creation context, beside the parent it already is.
-        // Only a span in the message's own trace has it as parent: with KAFKA_CONSUMER_TRACE=link the
-        // tracer above made the link instead, and in a batch (eachBatch) the instrumentation links each
-        // message's span itself, under the batch's poll span.
-        const creation = linkOnly ? undefined : creationContext(message);
+        // A span in another trace (a new trace per hop, or a batch's poll trace) is linked already.
+        const creation = creationContext(message);
         if (creation && creation.traceId === span.spanContext().traceId) span.addLink({ context: creation });
         // The instrumentation does not know the consumer group, which the conventions require on
         // consumer spans; the service that consumes is configured with it.

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig } from 'kafkajs';
 import { useInMemoryTracing } from '../testing.js';
-import { instrumentations } from './instrumentations.js';
+import { instrumentations } from '../telemetry/instrumentations.js';
 
 const tracing = useInMemoryTracing();
 const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer', KAFKA_CONSUMER_TRACE: 'link' });
