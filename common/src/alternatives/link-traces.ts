@@ -42,7 +42,14 @@ class LinkOnlyKafkaJsInstrumentation extends KafkaJsInstrumentation {
  */
 export function instrumentationClasses(env: NodeJS.ProcessEnv) {
   return {
-    Http: env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation,
-    KafkaJs: env.KAFKA_CONSUMER_TRACE === 'link' ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation,
+    Http: links(env, 'CLIENT_TRACEPARENT') ? LinkClientTraceHttpInstrumentation : HttpInstrumentation,
+    KafkaJs: links(env, 'KAFKA_CONSUMER_TRACE') ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation,
   };
+}
+
+/** Read before the application validates its environment: a misspelt value must not pass as `parent`. */
+function links(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name] ?? 'parent';
+  if (value !== 'parent' && value !== 'link') throw new Error(`${name} must be parent or link, not "${value}"`);
+  return value === 'link';
 }
