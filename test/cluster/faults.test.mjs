@@ -55,7 +55,7 @@ const EXPORT_WINDOW_MS = Number(serviceDefinitions(config)['billing-consumer'].e
  * 1 s batch) after the POST.
  */
 const GATEWAY_HOLD_MS = DECISION_WAIT_MS + EXPORT_WINDOW_MS + 1000;
-const DUPLICATE = APP_ATTRIBUTES.billingDuplicate.key;
+const DUPLICATE = APP_ATTRIBUTES.billingDuplicate;
 const GATEWAY_ATTRIBUTE = 'app.collector.gateway';
 
 const kafka = new kafkajs.Kafka({ clientId: 'cluster-test', brokers: kafkaBrokers(config), logLevel: kafkajs.logLevel.NOTHING });

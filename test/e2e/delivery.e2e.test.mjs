@@ -29,7 +29,7 @@ import {
   waitForTrace,
 } from './support.mjs';
 
-const DUPLICATE = APP_ATTRIBUTES.billingDuplicate.key;
+const DUPLICATE = APP_ATTRIBUTES.billingDuplicate;
 
 /**
  * Waits until every student is billed and notified and every trace is whole, then asserts that each

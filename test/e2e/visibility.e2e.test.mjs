@@ -13,7 +13,7 @@ import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { env, partitionCount, postStudent, query, restartBillingWithDelay, run, settledSpanCalls, spanCalls, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const TIME_IN_QUEUE = APP_ATTRIBUTES.timeInQueueMs.key;
+const TIME_IN_QUEUE = APP_ATTRIBUTES.timeInQueueMs;
 
 async function registerStudent(firstname) {
   const response = await postStudent({ firstname, lastname: 'Visible' });

@@ -33,19 +33,19 @@ export class BillingService {
     const consumerSpan = trace.getActiveSpan();
     return inSpan('bill student', {}, async (span) => {
       const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
-      span.setAttribute(APP_ATTRIBUTES.studentId.key, student.id);
+      span.setAttribute(APP_ATTRIBUTES.studentId, student.id);
       if (this.delayMs > 0) {
-        span.addEvent('slowed down by BILLING_DELAY_MS', { [APP_ATTRIBUTES.billingDelayMs.key]: this.delayMs });
+        span.addEvent('slowed down by BILLING_DELAY_MS', { [APP_ATTRIBUTES.billingDelayMs]: this.delayMs });
         await withHeartbeats(heartbeat, () => sleep(this.delayMs));
       }
       const feeCents = tuitionFeeCents(student.createdAt);
       const outcome = await this.billing.billOnce(eventId, { ...student, feeCents, billedAt: new Date() });
-      for (const each of [span, consumerSpan]) each?.setAttribute(APP_ATTRIBUTES.billingDuplicate.key, outcome === 'duplicate');
+      for (const each of [span, consumerSpan]) each?.setAttribute(APP_ATTRIBUTES.billingDuplicate, outcome === 'duplicate');
       if (outcome === 'duplicate') {
         this.logger.log('duplicate delivery, already billed', { studentId: student.id, eventId });
         return;
       }
-      span.setAttribute(APP_ATTRIBUTES.studentFeeCents.key, feeCents);
+      span.setAttribute(APP_ATTRIBUTES.studentFeeCents, feeCents);
       this.logger.log('student billed', { studentId: student.id, feeCents });
     });
   }

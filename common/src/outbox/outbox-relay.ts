@@ -162,7 +162,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * message in the first one's trace.
    */
   private async sendInOrder(messages: OutboxMessage[]): Promise<void> {
-    const attempts = this.failures > 0 ? { [APP_ATTRIBUTES.outboxAttempts.key]: this.failures + 1 } : {};
+    const attempts = this.failures > 0 ? { [APP_ATTRIBUTES.outboxAttempts]: this.failures + 1 } : {};
     for (const message of messages) {
       const writer = withSendSpanAttributes(propagation.extract(ROOT_CONTEXT, message.traceContext), attempts);
       await context.with(writer, () => this.publisher.publish(message.topic, message.key, message.payload, message.eventId));

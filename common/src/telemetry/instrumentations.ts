@@ -71,8 +71,8 @@ let timeInQueueHistogram: Histogram | undefined;
  * its MeterProvider, and a histogram taken from the API before then records nothing, ever.
  */
 function timeInQueue(): Histogram {
-  const { name, unit, brief, buckets } = APP_METRICS.timeInQueue;
-  timeInQueueHistogram ??= metrics.getMeter('@demo/common').createHistogram(name, { unit, description: brief, advice: { explicitBucketBoundaries: buckets } });
+  const { name, unit, description, buckets } = APP_METRICS.timeInQueue;
+  timeInQueueHistogram ??= metrics.getMeter('@demo/common').createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: [...buckets] } });
   return timeInQueueHistogram;
 }
 
@@ -106,7 +106,7 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrume
         // A consumer that falls behind shows it here and as a gap between `send` and `process` in
         // Jaeger; the histogram shows it for every message, where sampling or search cannot hide it.
         const waitedMs = Math.max(0, Date.now() - Number(message.timestamp));
-        span.setAttribute(APP_ATTRIBUTES.timeInQueueMs.key, waitedMs);
+        span.setAttribute(APP_ATTRIBUTES.timeInQueueMs, waitedMs);
         timeInQueue().record(waitedMs / 1000, {
           [ATTR_MESSAGING_SYSTEM]: 'kafka',
           [ATTR_MESSAGING_DESTINATION_NAME]: topic,

@@ -124,7 +124,7 @@ describe('trace context across Kafka', () => {
       pick(consumerSpan.attributes, ['messaging.message.id', 'messaging.client.id', 'server.address', 'server.port']),
       { 'messaging.message.id': EVENT_ID, 'messaging.client.id': 'billing-consumer', 'server.address': 'kafka', 'server.port': 9092 },
     );
-    const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs.key]);
+    const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs]);
     assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
 
     const { resourceMetrics } = await metricReader.collect();

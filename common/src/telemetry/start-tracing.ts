@@ -8,10 +8,10 @@ import { getNumberFromEnv } from '@opentelemetry/core';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
-import { BAGGAGE_ATTRIBUTES } from './attributes.js';
+import { APP_ATTRIBUTES } from './attributes.js';
 import { INSTRUMENTED_PACKAGES, instrumentations } from './instrumentations.js';
 import type { LoadedTracing } from './loaded-tracing.js';
-import { SpanStartClock } from './span-start-clock.js';
+import { SpanStartClock } from '../alternatives/span-start-clock.js';
 
 /** Hooks the instrumented packages' ESM imports, then starts the SDK. */
 export function startTracing(): LoadedTracing {
@@ -26,11 +26,11 @@ export function startTracing(): LoadedTracing {
   const sdk = new NodeSDK({
     // Listing the span processors replaces the one NodeSDK builds from `traceExporter`.
     spanProcessors: [
-      // First, so that every other processor (and the exporter) sees the precise start.
-      new SpanStartClock(),
+      // SPAN_START_CLOCK=precise: spans start on a sub-millisecond clock (alternatives/span-start-clock.ts).
+      ...(preciseSpanStart() ? [new SpanStartClock()] : []),
       // The declared baggage entries (app.synthetic) become attributes of every span started in their
       // context, where the collector's tail sampling can read them.
-      new BaggageSpanProcessor((key) => BAGGAGE_ATTRIBUTES.includes(key)),
+      new BaggageSpanProcessor((key) => key === APP_ATTRIBUTES.synthetic),
       // What `traceExporter` would have set up.
       new BatchSpanProcessor({
         exporter: new OTLPTraceExporter(),
@@ -57,4 +57,10 @@ export function startTracing(): LoadedTracing {
   });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
+}
+
+function preciseSpanStart(): boolean {
+  const value = process.env.SPAN_START_CLOCK ?? 'sdk';
+  if (value !== 'sdk' && value !== 'precise') throw new Error(`SPAN_START_CLOCK must be sdk or precise, not "${value}"`);
+  return value === 'precise';
 }

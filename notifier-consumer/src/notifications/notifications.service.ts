@@ -14,7 +14,7 @@ export class NotificationsService {
   notify(message: unknown): Promise<void> {
     return inSpan('notify student', {}, async (span) => {
       const student = parseEvent(StudentBilledEvent, message);
-      span.setAttribute(APP_ATTRIBUTES.studentId.key, student.id);
+      span.setAttribute(APP_ATTRIBUTES.studentId, student.id);
       this.logger.log('notification sent', { studentId: student.id, feeCents: student.feeCents });
     });
   }

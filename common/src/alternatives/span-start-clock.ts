@@ -8,8 +8,9 @@ const CHECK_INTERVAL_MS = 10_000;
 const MAX_READ_MS = 0.1;
 
 /**
- * Starts every span of the process on one sub-millisecond clock, so that a child lies inside its
- * parent and spans sort in the order they ran.
+ * An alternative, with SPAN_START_CLOCK=precise: starts every span of the process on one
+ * sub-millisecond clock, so that a child lies inside its parent and spans sort in the order they ran.
+ * It reads and writes fields of the SDK's span outside its typings, so it is not on the default path.
  *
  * The SDK starts a span at `Date.now()`, a whole millisecond, and measures its duration on the
  * monotonic clock (`performance.now()`) from there (sdk-trace 3.1, Span.ts): two spans begun in the
