@@ -15,12 +15,9 @@ import { SpanStartClock } from '../alternatives/span-start-clock.js';
 
 /** Hooks the instrumented packages' ESM imports, then starts the SDK. */
 export function startTracing(): LoadedTracing {
-  // NestJS 12 is ESM-only and loads kafkajs (and express) with `import()`. Instrumentations patch
-  // modules through `require` hooks, which never see an ESM import: without this loader hook the
-  // kafkajs instrumentation patches nothing, no `traceparent` header is written, and every Kafka hop
-  // starts a new trace. The synchronous in-thread hook (Node >= 24.11.1) wraps only the listed
-  // packages, which keeps the cost low; a package loaded through ESM that is missing from the list
-  // stays uninstrumented.
+  // NestJS 12 is ESM-only and loads kafkajs with `import()`, which the instrumentations' `require`
+  // hooks never see: without this loader hook no `traceparent` header is written and every Kafka hop
+  // starts a new trace. It wraps only the listed packages.
   register({ include: INSTRUMENTED_PACKAGES });
 
   const sdk = new NodeSDK({
@@ -41,16 +38,14 @@ export function startTracing(): LoadedTracing {
       }),
     ],
     instrumentations: instrumentations(),
-    // The service's log lines, emitted by its logger (TraceAwareLogger), go to the collector too, each
-    // tied to the trace and span it was written in.
+    // The services' log lines (TraceAwareLogger), each tied to the span it was written in.
     logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
-    // The metrics the instrumentations record (instrumentation-kafkajs: messages sent and consumed,
-    // send and process durations) and the project's time in queue, to the collector's OTLP receiver.
-    // Request/error/duration metrics per span come from the collector (span_metrics), not from here.
+    // The messaging metrics of instrumentation-kafkajs and the time in queue; the collector derives
+    // request metrics from the spans (span_metrics).
     metricReaders: [
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter(),
-        // Every 5 s instead of 60: a few requests show up in Prometheus seconds later, as the span metrics do.
+        // Every 5 s instead of 60, as the collector's span metrics.
         exportIntervalMillis: 5000,
       }),
     ],
