@@ -59,7 +59,7 @@ function printTree(trace) {
     return writes.length > 0 ? writes.join(' + ') : /^\s*\w+(\s+\w+)?/.exec(text)?.[0];
   };
   const visit = (parent, depth) => {
-    // Start times are whole milliseconds: among spans of the same millisecond, the first to end comes first.
+    // Spans can share a start (the SDK's own clock starts them on a whole millisecond): among those, the first to end comes first.
     const byStart = (a, b) => a.startTime - b.startTime || a.duration - b.duration;
     for (const span of (children.get(parent) ?? []).sort(byStart)) {
       const service = trace.processes[span.processID].serviceName;

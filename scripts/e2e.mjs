@@ -4,7 +4,8 @@
 //   npm run test:e2e                      the native stack: started here if it is not up, and then
 //                                         stopped again (E2E_KEEP_STACK=1 leaves it up)
 //   API_URL=... JAEGER_URL=... npm run test:e2e
-//                                         any running stack, compose included: see README, "Tests"
+//                                         any running stack, compose included: see
+//                                         docs/tests.md#against-compose-or-any-running-stack
 //   node scripts/e2e.mjs test/e2e/<file>...  only those files (by default every test/e2e/*.e2e.test.mjs)
 //   npm run test:cluster                  the fault test, test/cluster/, on STACK_TOPOLOGY=cluster
 

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadStackConfig, REPO_ROOT, SERVICES } from '../stack/config.mjs';
 
-/** The targets the project holds itself to (README, "Performance"). */
+/** The targets the project holds itself to (docs/benchmark.md#the-targets). */
 const TARGETS = {
   headlineRate: 200,
   at100: { p50: 10, p99: 40 },
