@@ -14,8 +14,9 @@
 
 import kafkajs from 'kafkajs';
 import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
+import { KAFKA_TOPICS } from './stack/config.mjs';
 
-const DEAD_LETTER_TOPICS = ['student-dlt', 'student-billing-dlt'];
+const DEAD_LETTER_TOPICS = KAFKA_TOPICS.map((topic) => topic.name).filter((name) => name.endsWith('-dlt'));
 const USAGE = 'usage: npm run dead-letters -- [list [<topic>-dlt]] | replay <topic>-dlt <partition>:<offset>';
 
 const { brokers, jaegerUrl } = addresses();
