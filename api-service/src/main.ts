@@ -2,7 +2,7 @@ import { closeOnShutdownSignal, createApp } from '@demo/common/app';
 import type { ServiceEnvironment } from '@demo/common/config';
 import { ConfigService } from '@nestjs/config';
 import { AppModule } from './app.module.js';
-import { configureHttp } from './http.js';
+import { configureHttp } from './http/configure-http.js';
 
 const app = await createApp(AppModule);
 configureHttp(app);

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Student } from './student.entity.js';
 import { type INestApplication, NotFoundException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { configureHttp } from '../http.js';
+import { configureHttp } from '../http/configure-http.js';
 import type { CreateStudentDto } from './dto/create-student.dto.js';
 import { StudentsController } from './students.controller.js';
 import { StudentsService } from './students.service.js';

@@ -1,5 +1,5 @@
 import { type INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
-import { BodyDepthPipe } from './validation/body-depth.pipe.js';
+import { BodyDepthPipe } from '../validation/body-depth.pipe.js';
 
 /** Far deeper than any body this API takes, far shallower than what overflows class-transformer. */
 const MAX_BODY_DEPTH = 32;
