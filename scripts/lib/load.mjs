@@ -24,7 +24,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Marks every request as load, not real traffic: a W3C baggage entry that travels with the trace
  * through the outbox and both Kafka hops, is copied onto every span as `app.synthetic`, and lets
- * the tail sampling overlay drop these traces (docs/observability.md).
+ * the tail sampling overlay drop these traces (docs/trace-shape.md).
  */
 export const SYNTHETIC_BAGGAGE = 'app.synthetic=true';
 
