@@ -54,27 +54,32 @@ export async function readMessages(kafka, topic, { last, at } = {}) {
 
   const consumer = kafka.consumer({ groupId: `reader-${process.pid}-${Date.now()}` });
   await consumer.connect();
-  const messages = [];
+  // By position: a rebalance while reading (a broker that just came back) delivers messages again.
+  const byPosition = new Map();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${remaining} messages of ${topic} in 20 s`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`read ${byPosition.size} of ${remaining} messages of ${topic} in 20 s`)), 20_000);
       consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           const range = ranges.get(partition);
           if (!range || Number(message.offset) < range.from || Number(message.offset) >= range.to) return;
-          messages.push({ partition, ...message });
-          if (messages.length === remaining) {
+          byPosition.set(`${partition}:${message.offset}`, { partition, ...message });
+          if (byPosition.size === remaining) {
             clearTimeout(timer);
             resolve();
           }
         },
+      }).catch((error) => {
+        clearTimeout(timer);
+        reject(error);
       });
       for (const [partition, { from }] of ranges) consumer.seek({ topic, partition, offset: String(from) });
     });
   } finally {
     await consumer.disconnect();
   }
+  const messages = [...byPosition.values()];
   return messages.sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
 }
