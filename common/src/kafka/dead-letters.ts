@@ -20,7 +20,7 @@ export const deadLetterTopic = (topic: string) => `${topic}-dlt`;
  * Set by `npm run dead-letters -- replay` to the group that dead-lettered the message: every group
  * reads the original topic, and only that one processes the replay.
  */
-export const REPLAYED_FOR_GROUP_HEADER = 'replayed-for-group';
+const REPLAYED_FOR_GROUP_HEADER = 'replayed-for-group';
 
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };

@@ -1,4 +1,4 @@
-export { DeadLetters, deadLetterTopic, REPLAYED_FOR_GROUP_HEADER } from './dead-letters.js';
+export { DeadLetters, deadLetterTopic } from './dead-letters.js';
 export { EventPublisher } from './event-publisher.js';
 export { EventsModule } from './events.module.js';
 export { kafkaConsumerOptions, kafkaProducerOptions } from './kafka-options.js';
