@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// Runs the end-to-end tests (test/e2e) against a running stack.
+// Runs the end-to-end tests (test/e2e, <workspace>/test) against a running stack.
 //
 //   npm run test:e2e                      the native stack: started here if it is not up, and then
 //                                         stopped again (E2E_KEEP_STACK=1 leaves it up)
 //   API_URL=... JAEGER_URL=... npm run test:e2e
 //                                         any running stack, compose included: see
 //                                         docs/tests.md#against-compose-or-any-running-stack
-//   node scripts/e2e.mjs test/e2e/<file>...  only those files (by default every test/e2e/*.e2e.test.mjs)
+//   node scripts/e2e.mjs test/e2e/<file>...  only those files (by default every test/e2e/*.e2e.test.mjs
+//                                         and <workspace>/test/*.e2e.test.mjs)
 //   npm run test:cluster                  the fault test, test/cluster/, on STACK_TOPOLOGY=cluster
 
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
 import path from 'node:path';
+import { e2eTestFiles } from './lib/e2e-files.mjs';
 import { databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
 import { serviceDefinitions } from './stack/services.mjs';
 
@@ -55,7 +56,7 @@ if (!process.env.API_URL) {
 }
 
 // The files named, or else every test file; one after the other in name order (they share the one stack).
-const files = process.argv.length > 2 ? process.argv.slice(2) : globSync('test/e2e/*.e2e.test.mjs', { cwd: ROOT }).sort();
+const files = process.argv.length > 2 ? process.argv.slice(2) : e2eTestFiles();
 const status = node(['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], testEnv);
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');

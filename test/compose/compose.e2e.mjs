@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { e2eTestFiles } from '../../scripts/lib/e2e-files.mjs';
 import { kafkaClient, readMessages } from '../../scripts/lib/kafka-messages.mjs';
 import { queryOnce } from '../../scripts/lib/postgres.mjs';
 import { loadStackConfig } from '../../scripts/stack/config.mjs';
@@ -116,7 +117,7 @@ describe('docker compose, for real', () => {
     // check); and the opt-in alternatives (common/src/alternatives), code paths that compose only
     // passes a variable to, run on the native stack: a compose run takes their ~1.5 min off CI.
     const nativeOnly = ['fork', 'batch', 'consumer-trace', 'client-traceparent'].map((name) => `${name}.e2e.test.mjs`);
-    const files = run('sh', ['-c', 'ls test/e2e/*.e2e.test.mjs']).split('\n').filter((file) => file && !nativeOnly.includes(path.basename(file)));
+    const files = e2eTestFiles().filter((file) => !nativeOnly.includes(path.basename(file)));
     // Without this test's NODE_TEST_CONTEXT: the suite's own runner would take itself for a child and run nothing.
     const { NODE_TEST_CONTEXT, ...env } = testEnvironment();
     const result = spawnSync(process.execPath, ['scripts/e2e.mjs', ...files], { cwd: ROOT, env, stdio: 'inherit', timeout: 40 * 60_000 });

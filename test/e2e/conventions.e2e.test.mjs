@@ -13,7 +13,7 @@ import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import * as stable from '@opentelemetry/semantic-conventions';
 import * as incubating from '@opentelemetry/semantic-conventions/incubating';
-import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
+import { APP_ATTRIBUTES } from '@demo/common/telemetry';
 import { postStudent, traceIdOf, waitForTrace } from './support.mjs';
 
 /**

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
+import { APP_ATTRIBUTES } from '@demo/common/telemetry';
 import pg from 'pg';
 import { percentile } from '../../scripts/lib/load.mjs';
 import { SERVICES } from '../../scripts/stack/config.mjs';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { APP_METRICS } from '../../common/dist/telemetry/attributes.js';
+import { APP_METRICS } from '@demo/common/telemetry';
 import { env, postStudent, promql, waitFor } from './support.mjs';
 
 const STUDENTS = 3;

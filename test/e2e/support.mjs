@@ -229,7 +229,8 @@ export async function findMessage(topic, matches, timeoutMs = 30_000) {
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const found = new Promise((resolve) => {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message in ${topic} within ${timeoutMs} ms`)), timeoutMs);
       consumer.run({
         autoCommit: false,
         eachMessage: async ({ message }) => {
@@ -238,14 +239,16 @@ export async function findMessage(topic, matches, timeoutMs = 30_000) {
             value: message.value?.toString(),
             headers: headersOf(message),
           };
-          if (matches(decoded)) resolve(decoded);
+          if (matches(decoded)) {
+            clearTimeout(timer);
+            resolve(decoded);
+          }
         },
+      }).catch((error) => {
+        clearTimeout(timer);
+        reject(error);
       });
     });
-    return await Promise.race([
-      found,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no matching message in ${topic} within ${timeoutMs} ms`)), timeoutMs)),
-    ]);
   } finally {
     await consumer.disconnect();
   }

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
+import { APP_ATTRIBUTES } from '@demo/common/telemetry';
 import { env, partitionCount, postStudent, query, restartBillingWithDelay, run, settledSpanCalls, spanCalls, traceIdOf, waitFor, waitForTrace } from './support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');

@@ -1,4 +1,3 @@
 export { inSpan } from './in-span.js';
 export { TraceAwareLogger } from './trace-aware.logger.js';
-export { APP_ATTRIBUTES } from './attributes.js';
-export { kafkaHeaders } from './kafka-headers.js';
+export { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';

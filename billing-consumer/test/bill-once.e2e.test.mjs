@@ -1,8 +1,8 @@
 /**
  * Billing's idempotence under concurrency, against the stack's Postgres: two deliveries of one event
- * handled at the same time (two consumers during a rebalance) bill once. It runs billing's compiled
- * repository with a TypeORM DataSource of its own, under a consumer group of its own, and leaves
- * nothing behind. The outbox's relay is not started: the event stays in the table, unsent.
+ * handled at the same time (two consumers during a rebalance) bill once. It runs the repository as
+ * built (npm run build) with a TypeORM DataSource of its own, under a consumer group of its own, and
+ * leaves nothing behind. The outbox's relay is not started: the event stays in the table, unsent.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { Outbox } from '@demo/common/outbox';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { BillingRepository } from '../../billing-consumer/dist/billing/billing.repository.js';
-import { env, query } from './support.mjs';
+import { env, query } from '../../test/e2e/support.mjs';
+import { BillingRepository } from '../dist/billing/billing.repository.js';
 
 const CONSUMER_GROUP = 'bill-once-test';
 const ROUNDS = 5;
