@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Lists or replays the messages that the consumers could not process (the `<topic>-dlt` topics).
 //
-//   npm run dead-letters                                   list both dead-letter topics
+//   npm run dead-letters                                   list every dead-letter topic
 //   npm run dead-letters -- list student-dlt               list one
 //   npm run dead-letters -- replay student-dlt 2:17        send the dead letter at partition 2,
 //                                                          offset 17 back to its original topic,
@@ -14,9 +14,9 @@
 
 import kafkajs from 'kafkajs';
 import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
-import { KAFKA_TOPICS } from './stack/config.mjs';
+import { EVENT_TOPICS, deadLetterTopic } from './stack/config.mjs';
 
-const DEAD_LETTER_TOPICS = KAFKA_TOPICS.map((topic) => topic.name).filter((name) => name.endsWith('-dlt'));
+const DEAD_LETTER_TOPICS = EVENT_TOPICS.map(deadLetterTopic);
 const USAGE = 'usage: npm run dead-letters -- [list [<topic>-dlt]] | replay <topic>-dlt <partition>:<offset>';
 
 const { brokers, jaegerUrl } = addresses();

@@ -104,6 +104,38 @@ function listenerAddresses(spec) {
   }));
 }
 
+/**
+ * The topics kafka-init's script creates and any other topic it names, its shell run for real with
+ * stand-ins for Kafka's tools (and `sleep`) that only record their arguments.
+ */
+function kafkaInitTopics(init) {
+  const [shell, ...args] = [init.command].flat();
+  const bin = mkdtempSync(path.join(tmpdir(), 'kafka-init-'));
+  try {
+    const calls = path.join(bin, 'calls');
+    for (const tool of ['kafka-topics.sh', 'kafka-consumer-groups.sh', 'kafka-console-producer.sh', 'sleep']) {
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${calls}'\n`, { mode: 0o755 });
+    }
+    const script = args.at(-1).replaceAll('/opt/kafka/bin/', `${bin}/`);
+    execFileSync(shell, [...args.slice(0, -1), script], { env: { ...environmentOf(init), PATH: `${bin}:${process.env.PATH}` } });
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    const option = (line, name) => new RegExp(`--${name} (\\S+)`).exec(line)?.[1];
+    const created = lines.filter((line) => line.startsWith('kafka-topics.sh ')).map((line) => {
+      assert.match(line, /--create --if-not-exists/, 'idempotent');
+      return {
+        name: option(line, 'topic'),
+        partitions: Number(option(line, 'partitions')),
+        replicationFactor: Number(option(line, 'replication-factor')),
+        config: option(line, 'config'),
+      };
+    });
+    const named = lines.map((line) => option(line, 'topic')).filter(Boolean);
+    return { created, named };
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fixtures, read once
 
@@ -457,19 +489,16 @@ test('kafka: internal and host listeners are consistent with their users and pub
   assert.ok(init.includes(`--bootstrap-server kafka:${listeners.INTERNAL.port}`), 'kafka-init uses the INTERNAL listener');
 });
 
-test('kafka-init creates exactly the native stack\'s topics, idempotently', () => {
+test('kafka-init creates exactly the native stack\'s topics, .env\'s and their dead-letter topics, idempotently', () => {
   loaded();
   const init = services['kafka-init'];
   assert.equal(init.image, services.kafka.image, 'same image as the broker');
-  const script = [init.command].flat().join(' ');
-  const topics = environmentOf(init).TOPICS.split(/\s+/).filter(Boolean);
-  assert.deepEqual(topics.sort(), KAFKA_TOPICS.map((t) => t.name).sort());
-  assert.match(script, /for topic in \$TOPICS/);
-  assert.match(script, /--create --if-not-exists/);
-  for (const topic of KAFKA_TOPICS) {
-    assert.match(script, new RegExp(`--partitions ${topic.partitions}\\b`), `${topic.name}: partitions`);
-    assert.match(script, new RegExp(`--replication-factor ${loadStackConfig({ env: {} }).kafka.replicationFactor}\\b`), `${topic.name}: replication`);
-  }
+  assert.equal(environmentOf(raw.services['kafka-init']).KAFKA_TOPICS, '${KAFKA_TOPICS}', 'the topics come from .env');
+  const { created, named } = kafkaInitTopics(init);
+  const { replicationFactor } = loadStackConfig({ env: {} }).kafka;
+  const byName = (a, b) => a.name.localeCompare(b.name);
+  assert.deepEqual(created.sort(byName), KAFKA_TOPICS.map(({ name, partitions }) => ({ name, partitions, replicationFactor, config: undefined })).sort(byName));
+  assert.deepEqual(named.filter((name) => !KAFKA_TOPICS.some((topic) => topic.name === name)), [], 'no topic it has not created');
 });
 
 test('the collector and Jaeger mount the shared otel/ configs and agree with their defaults', () => {
@@ -729,9 +758,12 @@ test('cluster: three KRaft brokers voting together, topics with three copies and
     const [published] = clustered[brokers[index]].ports.map(publishedPort);
     assert.equal(published.host, advertised.HOST.port, `${brokers[index]}: the advertised host port is the published one`);
   }
-  const init = [clustered['kafka-init'].command].flat().join(' ');
-  assert.match(init, new RegExp(`--replication-factor ${CLUSTER.replicationFactor}\\b`));
-  assert.match(init, new RegExp(`--config min.insync.replicas=${CLUSTER.minInsyncReplicas}\\b`));
+  const { created } = kafkaInitTopics(clustered['kafka-init']);
+  assert.deepEqual(created.map(({ name, partitions }) => ({ name, partitions })), KAFKA_TOPICS.map(({ name, partitions }) => ({ name, partitions })));
+  for (const topic of created) {
+    assert.equal(topic.replicationFactor, CLUSTER.replicationFactor, topic.name);
+    assert.equal(topic.config, `min.insync.replicas=${CLUSTER.minInsyncReplicas}`, topic.name);
+  }
   // The native stack's brokers: the same ports, from the same .env.
   const config = clusterConfig();
   assert.deepEqual(config.cluster.brokers.map((b) => b.port), envs.map((env) => listenerAddresses(env.KAFKA_ADVERTISED_LISTENERS).HOST.port));

@@ -11,17 +11,44 @@ import dotenv from 'dotenv';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /**
- * The Kafka topics of the demo, created before the services start: each topic and its dead-letter
- * topic (`<topic>-dlt`, a hyphen so that no name mixes '.' with '-' or '_', which Kafka warns about:
- * they could collide in its metric names), where a consumer puts the messages it cannot process.
- * docker compose's topic-init container must create the same names with the same partition count.
- * 12 partitions: a consumer handles up to 12 messages at once (`partitionsConsumedConcurrently` in
- * common/src/kafka), and a group can scale out to 12 replicas. Their copies: `config.kafka`, by
- * topology.
+ * Where a consumer of `topic` puts the messages it cannot process: the rule of `deadLetterTopic` in
+ * common/src/kafka/dead-letters.ts (test/topics.test.mjs holds the two equal).
  */
-export const KAFKA_TOPICS = Object.freeze(
-  ['student', 'student-billing', 'student-dlt', 'student-billing-dlt'].map((name) => Object.freeze({ name, partitions: 12 })),
-);
+export const deadLetterTopic = (topic) => `${topic}-dlt`;
+
+/**
+ * The topics a KAFKA_TOPICS value names, e.g. `student student-billing`. Letters, digits and '-'
+ * only: Kafka warns about a name with '.' or '_' (they can collide in its metric names), and the
+ * dead-letter topic adds a '-'.
+ */
+export function eventTopics(value = '') {
+  const names = value.split(/\s+/).filter(Boolean);
+  if (names.length === 0) throw new Error('KAFKA_TOPICS is empty: .env names the topics of the demo');
+  const invalid = names.filter((name) => !/^[A-Za-z0-9-]+$/.test(name));
+  if (invalid.length > 0) throw new Error(`KAFKA_TOPICS: ${invalid.join(', ')}: use letters, digits and '-' only`);
+  return names;
+}
+
+/**
+ * What is created before the services start: each topic and its dead-letter topic. 12 partitions:
+ * a consumer handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka),
+ * and a group can scale out to 12 replicas. Their copies: `config.kafka`, by topology.
+ */
+export function kafkaTopics(events) {
+  const names = events.flatMap((name) => [name, deadLetterTopic(name)]);
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) throw new Error(`KAFKA_TOPICS: ${repeated.join(', ')} named twice`);
+  return names.map((name) => Object.freeze({ name, partitions: 12 }));
+}
+
+/**
+ * The Kafka topics of the demo, from .env's KAFKA_TOPICS (the one list: compose's kafka-init reads it
+ * too, and the chart's copy is checked against it).
+ */
+export const EVENT_TOPICS = Object.freeze(eventTopics(
+  process.env.KAFKA_TOPICS ?? dotenv.parse(readFileSync(path.join(REPO_ROOT, '.env'), 'utf8')).KAFKA_TOPICS,
+));
+export const KAFKA_TOPICS = Object.freeze(kafkaTopics(EVENT_TOPICS));
 
 /**
  * How `STACK_TOPOLOGY=cluster` differs from the single-node stack: docker-compose.cluster.yml is

@@ -2,7 +2,7 @@
 // template` with the default values and with each chart/ci/*-values.yaml, every rendered object
 // validated strictly against the Kubernetes API's schemas and the operators' CRD schemas (an
 // unknown field or a wrong type fails), and the chart compared with what the rest of the project
-// says: the topics of the native stack, the services' compose environment, otel/*.yaml, .env.
+// says: .env's topics, the services' compose environment, otel/*.yaml, .env's versions.
 // Helm and the schemas are fetched once into the stack's cache (scripts/chart/tools.mjs).
 
 import assert from 'node:assert/strict';
@@ -19,11 +19,13 @@ import { CHART_DIR, chartToolsConfig, ensureHelm, ensureSchemaSources } from '..
 import { createValidator, manifestObjects } from '../../scripts/chart/validate.mjs';
 import { ensureCollectorBinary } from '../../scripts/stack/collector.mjs';
 import { environmentOf, readCompose } from '../../scripts/stack/compose.mjs';
-import { KAFKA_TOPICS, SERVICES } from '../../scripts/stack/config.mjs';
+import { SERVICES, eventTopics, kafkaTopics } from '../../scripts/stack/config.mjs';
 import { ensureJaegerBinary } from '../../scripts/stack/jaeger.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const dotenv = dotenvParser.parse(readFileSync(path.join(ROOT, '.env'), 'utf8'));
+/** What compose and the native stack create: each topic .env names, and its dead-letter topic. */
+const TOPICS = kafkaTopics(eventTopics(dotenv.KAFKA_TOPICS));
 
 const config = chartToolsConfig();
 const helm = await ensureHelm(config);
@@ -132,11 +134,11 @@ describe('the checks fail on broken input', () => {
 });
 
 describe('the chart deploys what the rest of the project describes', () => {
-  test('the Kafka topics are the native stack\'s, each on 3 replicas with min.insync.replicas=2', () => {
+  test('the Kafka topics are .env\'s and their dead-letter topics, each on 3 replicas with min.insync.replicas=2', () => {
     const topics = defaults.filter((object) => object.kind === 'KafkaTopic');
     assert.deepEqual(
       topics.map((topic) => ({ name: topic.spec.topicName, partitions: topic.spec.partitions })),
-      KAFKA_TOPICS.map(({ name, partitions }) => ({ name, partitions })),
+      TOPICS.map(({ name, partitions }) => ({ name, partitions })),
     );
     for (const topic of topics) {
       assert.equal(topic.spec.replicas, 3);
@@ -158,7 +160,7 @@ describe('the chart deploys what the rest of the project describes', () => {
       const [trigger] = scaledObject.spec.triggers;
       assert.equal(trigger.type, 'kafka');
       assert.equal(trigger.metadata.consumerGroup, environmentOf(compose.services[service]).KAFKA_CONSUMER_GROUP);
-      const topic = KAFKA_TOPICS.find(({ name }) => name === trigger.metadata.topic);
+      const topic = TOPICS.find(({ name }) => name === trigger.metadata.topic);
       assert.ok(topic, `${service} scales on a topic of the demo, not ${trigger.metadata.topic}`);
       assert.ok(scaledObject.spec.maxReplicaCount <= topic.partitions, `${service}: no more replicas than ${topic.name}'s partitions`);
       assert.equal(trigger.metadata.bootstrapServers, envOf(containerOf(deploymentOf(defaults, service))).KAFKA_BROKERS);
