@@ -88,6 +88,13 @@ describe('a service process, its start and its stop', { concurrency: true }, () 
     assert.match(service.output(), /node --import @demo\/common\/tracing dist\/main\.js/);
   });
 
+  it('refuses to start on a misspelt variable of the telemetry bootstrap, naming it', async () => {
+    const service = await startNotifier(TRACING, { KAFKA_CONSUMER_TRACE: 'links' });
+    const { code } = await exitWithin(service, 20_000);
+    assert.notEqual(code, 0);
+    assert.match(service.output(), /Invalid environment:\n {2}KAFKA_CONSUMER_TRACE: KAFKA_CONSUMER_TRACE must be one of the following values: parent, link/);
+  });
+
   it('with OTEL_SDK_DISABLED=true, starts without loading the SDK or the loader hook', async () => {
     const modules = recordLoadedModules();
     const service = await startNotifier([...modules.args, ...TRACING], { OTEL_SDK_DISABLED: 'true', ...modules.env });

@@ -10,6 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentations } from './telemetry/instrumentations.js';
+import type { TelemetryEnvironment } from './config/environment.js';
 
 export function useInMemoryTracing() {
   const exporter = new InMemorySpanExporter();
@@ -44,7 +45,7 @@ export function useInMemoryTracing() {
  * returns the server span, if one was recorded. One per test file: once `http` is patched, a second
  * set of instrumentations in the same process would not patch it again.
  */
-export function useTracedHttpServer(tracing: ReturnType<typeof useInMemoryTracing>, env: NodeJS.ProcessEnv) {
+export function useTracedHttpServer(tracing: ReturnType<typeof useInMemoryTracing>, env: Partial<TelemetryEnvironment>) {
   let enabled: ReturnType<typeof instrumentations> = [];
   let server: Server;
   let url: string;

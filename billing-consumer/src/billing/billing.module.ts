@@ -1,5 +1,5 @@
 import { STUDENT_BILLING_TOPIC } from '@demo/common/contracts';
-import { EventsModule } from '@demo/common/kafka';
+import { KafkaProducerModule } from '@demo/common/kafka';
 import { OutboxModule } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
 import { BillingController } from './billing.controller.js';
@@ -7,7 +7,7 @@ import { BillingRepository } from './billing.repository.js';
 import { BillingService } from './billing.service.js';
 
 @Module({
-  imports: [EventsModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
+  imports: [KafkaProducerModule, OutboxModule.forTopics([STUDENT_BILLING_TOPIC])],
   controllers: [BillingController],
   providers: [BillingService, BillingRepository],
 })

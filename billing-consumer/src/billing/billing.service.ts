@@ -1,5 +1,5 @@
-import { StudentRegisteredEvent } from '@demo/common/contracts';
-import { parseEvent, withHeartbeats } from '@demo/common/kafka';
+import type { StudentRegisteredEvent } from '@demo/common/contracts';
+import { withHeartbeats } from '@demo/common/kafka';
 import { APP_ATTRIBUTES, inSpan } from '@demo/common/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
@@ -29,10 +29,9 @@ export class BillingService {
    * nothing, and its consumer span says `app.billing.duplicate: true`. `heartbeat` keeps this consumer in
    * its group during BILLING_DELAY_MS, which may be longer than a Kafka session.
    */
-  bill(message: unknown, heartbeat: () => Promise<void>): Promise<void> {
+  bill({ eventId, ...student }: StudentRegisteredEvent, heartbeat: () => Promise<void>): Promise<void> {
     const consumerSpan = trace.getActiveSpan();
     return inSpan('bill student', {}, async (span) => {
-      const { eventId, ...student } = parseEvent(StudentRegisteredEvent, message);
       span.setAttribute(APP_ATTRIBUTES.studentId, student.id);
       if (this.delayMs > 0) {
         span.addEvent('slowed down by BILLING_DELAY_MS', { [APP_ATTRIBUTES.billingDelayMs]: this.delayMs });

@@ -1,4 +1,4 @@
-import { kafkaHeaders } from '../telemetry/kafka-headers.js';
+import { kafkaHeaderGetter } from '../telemetry/kafka-headers.js';
 import { ServerKafka } from '@nestjs/microservices';
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
@@ -25,7 +25,7 @@ export class EachBatchKafkaServer extends ServerKafka {
   async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     // Active here: the instrumentation's poll span.
     const pollSpan = trace.getActiveSpan();
-    const sentIn = batch.messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaders));
+    const sentIn = batch.messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaderGetter));
     for (const sent of sentIn) {
       const producerSpan = trace.getSpanContext(sent);
       if (producerSpan) pollSpan?.addLink({ context: producerSpan });

@@ -1,6 +1,7 @@
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import type { TelemetryEnvironment } from '../config/environment.js';
 
 /**
  * `tracer`, except that a span of `kind` started in a remote span's context starts a new trace,
@@ -40,16 +41,9 @@ class LinkOnlyKafkaJsInstrumentation extends KafkaJsInstrumentation {
  *   (and links to it): one trace per request. `link` starts a new trace per hop, linked to the send
  *   span, as the OpenTelemetry demo, the Java agent and .NET do; each hop is sampled on its own.
  */
-export function instrumentationClasses(env: NodeJS.ProcessEnv) {
+export function instrumentationClasses(env: Pick<TelemetryEnvironment, 'CLIENT_TRACEPARENT' | 'KAFKA_CONSUMER_TRACE'>) {
   return {
-    Http: links(env, 'CLIENT_TRACEPARENT') ? LinkClientTraceHttpInstrumentation : HttpInstrumentation,
-    KafkaJs: links(env, 'KAFKA_CONSUMER_TRACE') ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation,
+    Http: env.CLIENT_TRACEPARENT === 'link' ? LinkClientTraceHttpInstrumentation : HttpInstrumentation,
+    KafkaJs: env.KAFKA_CONSUMER_TRACE === 'link' ? LinkOnlyKafkaJsInstrumentation : KafkaJsInstrumentation,
   };
-}
-
-/** Read before the application validates its environment: a misspelt value must not pass as `parent`. */
-function links(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = env[name] ?? 'parent';
-  if (value !== 'parent' && value !== 'link') throw new Error(`${name} must be parent or link, not "${value}"`);
-  return value === 'link';
 }

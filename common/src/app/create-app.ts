@@ -1,7 +1,7 @@
 import { type INestApplication, Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { keepTrying } from '../resilience/keep-trying.js';
-import { loadedTracing } from '../telemetry/loaded-tracing.js';
+import { requireTracing } from '../telemetry/loaded-tracing.js';
 import { TraceAwareLogger } from '../telemetry/trace-aware.logger.js';
 import { exitOnCrash, isShuttingDown } from './shutdown.js';
 
@@ -10,7 +10,7 @@ import { exitOnCrash, isShuttingDown } from './shutdown.js';
  * bootstrap was not loaded with `--import`.
  */
 export function createApp(appModule: Type): Promise<INestApplication> {
-  loadedTracing();
+  requireTracing();
   exitOnCrash();
   // Connections are closed on shutdown even when a client keeps them alive.
   return NestFactory.create(appModule, { logger: new TraceAwareLogger(), forceCloseConnections: true });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type INestApplication, Logger } from '@nestjs/common';
-import { loadedTracing } from '../telemetry/loaded-tracing.js';
+import { requireTracing } from '../telemetry/loaded-tracing.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** The last spans may be lost when the collector does not take them in time; the stop must not wait on it. */
@@ -21,7 +21,7 @@ export function isShuttingDown(): boolean {
 async function flushTelemetry(timeoutMs: number): Promise<void> {
   const timeout = sleep(timeoutMs, 'timeout', { ref: false });
   try {
-    if ((await Promise.race([loadedTracing().shutdown(), timeout])) === 'timeout') {
+    if ((await Promise.race([requireTracing().shutdown(), timeout])) === 'timeout') {
       logger.warn(`Telemetry not flushed within ${timeoutMs} ms; the last spans may be missing`);
     }
   } catch (error) {

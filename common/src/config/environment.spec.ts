@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DatabaseEnvironment } from '../database/database.environment.js';
-import { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';
+import { ConsumerEnvironment, ServiceEnvironment, TelemetryEnvironment, validateEnvironment } from './environment.js';
 
 const validate = validateEnvironment(ServiceEnvironment, DatabaseEnvironment, ConsumerEnvironment);
 const valid = {
@@ -37,5 +37,15 @@ describe('validateEnvironment', () => {
     assert.throws(() => validate({ ...valid, KAFKA_CONSUME: 'batch' }), /KAFKA_CONSUME must be one of the following values: each-message, each-batch/);
     assert.throws(() => validate({ ...valid, DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE must not be less than 1/);
     assert.equal(validate({ ...valid, DATABASE_POOL_SIZE: '24' }).DATABASE_POOL_SIZE, 24);
+  });
+
+  it('checks what the telemetry bootstrap reads before the SDK starts, the switches included', () => {
+    const telemetry = validateEnvironment(TelemetryEnvironment);
+    assert.throws(() => telemetry({}), /KAFKA_BROKERS: is not set/);
+    const brokers = { KAFKA_BROKERS: 'kafka:9092' };
+    assert.equal(telemetry(brokers).KAFKA_BROKERS, 'kafka:9092', 'a producer has no consumer group');
+    assert.throws(() => telemetry({ ...brokers, KAFKA_CONSUMER_GROUP: '' }), /KAFKA_CONSUMER_GROUP should not be empty/);
+    assert.throws(() => telemetry({ ...brokers, SPAN_START_CLOCK: 'fast' }), /SPAN_START_CLOCK must be one of the following values: sdk, precise/);
+    assert.throws(() => telemetry({ ...brokers, KAFKA_CONSUMER_TRACE: 'links' }), /KAFKA_CONSUMER_TRACE must be one of the following values: parent, link/);
   });
 });

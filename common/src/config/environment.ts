@@ -3,8 +3,43 @@ import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
+/**
+ * What the telemetry bootstrap reads, validated before the SDK starts (start-tracing.ts); the SDK
+ * itself reads the standard OTEL_* variables.
+ */
+export class TelemetryEnvironment {
+  /** Comma-separated `host:port` list. */
+  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
+  KAFKA_BROKERS: string;
+
+  /** The service's name in traces, read by the SDK; also its Kafka client id. */
+  @IsOptional()
+  @IsString()
+  OTEL_SERVICE_NAME?: string;
+
+  /** On consumer spans; required of a consumer by ConsumerEnvironment. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CONSUMER_GROUP?: string;
+
+  /** The alternatives of alternatives/link-traces.ts. */
+  @IsOptional()
+  @IsIn(['parent', 'link'])
+  CLIENT_TRACEPARENT?: 'parent' | 'link';
+
+  @IsOptional()
+  @IsIn(['parent', 'link'])
+  KAFKA_CONSUMER_TRACE?: 'parent' | 'link';
+
+  /** `precise`: the opt-in alternatives/span-start-clock.ts. */
+  @IsOptional()
+  @IsIn(['sdk', 'precise'])
+  SPAN_START_CLOCK?: 'sdk' | 'precise';
+}
+
 /** What every service needs. */
-export class ServiceEnvironment {
+export class ServiceEnvironment extends TelemetryEnvironment {
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -16,36 +51,16 @@ export class ServiceEnvironment {
   @IsString()
   HOST?: string;
 
-  /** Comma-separated `host:port` list. */
-  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
-  KAFKA_BROKERS: string;
-
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
-
-  /** Read by the telemetry bootstrap: see alternatives/link-traces.ts. */
-  @IsOptional()
-  @IsIn(['parent', 'link'])
-  CLIENT_TRACEPARENT?: 'parent' | 'link';
-
-  /** The service's name in traces, read by the SDK; also its Kafka client id. */
-  @IsOptional()
-  @IsString()
-  OTEL_SERVICE_NAME?: string;
 }
 
 /** What a Kafka consumer needs. */
 export class ConsumerEnvironment {
-  /** Also read by the telemetry bootstrap, which puts it on consumer spans. */
   @IsString()
   @IsNotEmpty()
   KAFKA_CONSUMER_GROUP: string;
-
-  /** Read by the telemetry bootstrap: see alternatives/link-traces.ts. */
-  @IsOptional()
-  @IsIn(['parent', 'link'])
-  KAFKA_CONSUMER_TRACE?: 'parent' | 'link';
 
   /** `each-message` (Nest's Kafka server, the default) or `each-batch` (alternatives/each-batch-kafka.server.ts). */
   @IsOptional()

@@ -1,1 +1,1 @@
-export { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from './environment.js';
+export { ConsumerEnvironment, ServiceEnvironment, TelemetryEnvironment, validateEnvironment } from './environment.js';

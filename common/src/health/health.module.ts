@@ -6,7 +6,7 @@ import { ReadinessChecks } from './readiness-checks.js';
 
 /**
  * `GET /health/live` and `GET /health/ready`, for compose healthchecks and the native stack. Imported
- * by the application module, and by the modules that report to it (EventsModule, DatabaseModule):
+ * by the application module, and by the modules that report to it (KafkaProducerModule, DatabaseModule):
  * Nest makes one instance of it.
  */
 @Module({

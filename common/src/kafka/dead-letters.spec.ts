@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { Logger } from '@nestjs/common';
-import type { ConfigService } from '@nestjs/config';
-import { KafkaContext } from '@nestjs/microservices';
+import { Controller, Logger, UseInterceptors } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { type CustomTransportStrategy, EventPattern, KafkaContext, Payload, Server } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { ConsumerEnvironment } from '../config/environment.js';
 import { useInMemoryTracing } from '../testing.js';
-import { DeadLetters } from './dead-letters.js';
-import type { EventPublisher } from './event-publisher.js';
-import { InvalidEventError } from './parse-event.js';
+import { DeadLetterInterceptor } from './dead-letters.js';
+import { StudentRegisteredEvent } from '../contracts/student.events.js';
+import { EventPublisher as EventPublisherToken } from './event-publisher.js';
+import { InvalidEventError, ParseEventPipe } from './parse-event.js';
 
 const tracing = useInMemoryTracing();
 Logger.overrideLogger(false);
@@ -48,16 +51,16 @@ async function inConsumerSpan(work: () => Promise<void>) {
   return (await tracing.finishedSpans()).find((finished) => finished.spanContext().spanId === span.spanContext().spanId)!;
 }
 
-describe('DeadLetters', () => {
+describe('DeadLetterInterceptor', () => {
   let publisher: RecordingPublisher;
-  let deadLetters: DeadLetters;
+  let deadLetters: DeadLetterInterceptor;
 
   beforeEach(() => {
     tracing.reset();
     heartbeats = 0;
     publisher = new RecordingPublisher();
     const config = { get: (name: string) => (name === 'KAFKA_CONSUMER_GROUP' ? 'billing-consumer' : undefined) };
-    deadLetters = new DeadLetters(publisher as unknown as EventPublisher, config as unknown as ConfigService<ConsumerEnvironment, true>);
+    deadLetters = new DeadLetterInterceptor(publisher as unknown as EventPublisherToken, config as unknown as ConfigService<ConsumerEnvironment, true>);
   });
 
   it('sends an invalid message to <topic>-dlt at once, with its headers and the error, and marks the consumer span', async () => {
@@ -145,6 +148,81 @@ describe('DeadLetters', () => {
       });
     }
     assert.deepEqual(processed, ['billing-consumer']);
+    assert.deepEqual(publisher.sent, []);
+  });
+});
+
+/** A transport that only collects the handlers, so that a test can deliver messages to them. */
+class HandOverTransport extends Server implements CustomTransportStrategy {
+  listen(callback: () => void) {
+    callback();
+  }
+  close() {}
+  on() {}
+  unwrap<T>(): T {
+    throw new Error('no client');
+  }
+  /** As Nest's Kafka server does: the handler's result, awaited to the end of its stream. */
+  async deliver(topic: string, value: unknown) {
+    const result = await this.getHandlerByPattern(topic)!(value, kafkaContext(value));
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+}
+
+describe('DeadLetterInterceptor and ParseEventPipe on a consumer controller', () => {
+  const student = { eventId: '5d0e3c1a-7f5e-4f8e-9a55-2b7c9d1e0f11', id: '0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10', firstname: 'Ada', lastname: 'Lovelace', createdAt: '2026-11-20T10:00:00.000Z' };
+  let publisher: RecordingPublisher;
+  let transport: HandOverTransport;
+  let handled: StudentRegisteredEvent[];
+  let failuresLeft: number;
+
+  @Controller()
+  @UseInterceptors(DeadLetterInterceptor)
+  class StudentController {
+    @EventPattern('student')
+    async onStudent(@Payload(ParseEventPipe) event: StudentRegisteredEvent) {
+      if (failuresLeft-- > 0) throw new Error('connection terminated');
+      handled.push(event);
+    }
+  }
+
+  beforeEach(async () => {
+    publisher = new RecordingPublisher();
+    transport = new HandOverTransport();
+    handled = [];
+    failuresLeft = 0;
+    const moduleRef = await Test.createTestingModule({
+      controllers: [StudentController],
+      providers: [
+        { provide: EventPublisherToken, useValue: publisher },
+        { provide: ConfigService, useValue: new ConfigService({ KAFKA_CONSUMER_GROUP: 'billing-consumer' }) },
+      ],
+    }).compile();
+    const app = moduleRef.createNestMicroservice({ strategy: transport, logger: false });
+    await app.listen();
+  });
+
+  it('hands the handler an instance of its event class', async () => {
+    await transport.deliver('student', student);
+    assert.equal(handled.length, 1);
+    assert.ok(handled[0] instanceof StudentRegisteredEvent);
+    assert.ok(handled[0].createdAt instanceof Date);
+    assert.deepEqual(publisher.sent, []);
+  });
+
+  it('sends an invalid message to the dead-letter topic without calling the handler', async () => {
+    await transport.deliver('student', { ...student, id: 'not-a-uuid' });
+    assert.deepEqual(handled, []);
+    assert.equal(publisher.sent.length, 1);
+    assert.equal(publisher.sent[0].topic, 'student-dlt');
+    assert.equal(publisher.sent[0].message.headers?.['dlt-error-type'], 'InvalidEventError');
+    assert.match(publisher.sent[0].message.headers?.['dlt-error'] ?? '', /^StudentRegisteredEvent: id must be a UUID/);
+  });
+
+  it('runs the handler again on each retry', async () => {
+    failuresLeft = 2;
+    await transport.deliver('student', student);
+    assert.equal(handled.length, 1, 'the third attempt succeeds');
     assert.deepEqual(publisher.sent, []);
   });
 });

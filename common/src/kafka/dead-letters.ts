@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { KafkaContext } from '@nestjs/microservices';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { ConsumerEnvironment } from '../config/environment.js';
 import { backoffMs } from '../resilience/backoff.js';
 import { EventPublisher } from './event-publisher.js';
@@ -26,12 +27,13 @@ const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { firstMs: 200, maxMs: 400 };
 
 /**
- * A message that cannot be processed must neither block its partition (kafkajs would deliver it
- * again and again) nor be lost: it goes to the dead-letter topic, and the consumer goes on.
+ * `@UseInterceptors(DeadLetterInterceptor)` on a consumer's controller: a message that cannot be
+ * processed must neither block its partition (kafkajs would deliver it again and again) nor be lost.
+ * It goes to the dead-letter topic, and the consumer goes on.
  */
 @Injectable()
-export class DeadLetters {
-  private readonly logger = new Logger(DeadLetters.name);
+export class DeadLetterInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(DeadLetterInterceptor.name);
   private readonly group: string;
 
   constructor(
@@ -39,6 +41,12 @@ export class DeadLetters {
     config: ConfigService<ConsumerEnvironment, true>,
   ) {
     this.group = config.get('KAFKA_CONSUMER_GROUP', { infer: true });
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    // Each `next.handle()` runs the payload's pipes and the handler again: one attempt.
+    const attempt = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    return from(this.processOrDeadLetter(context.switchToRpc().getContext<KafkaContext>(), attempt));
   }
 
   /**
@@ -49,7 +57,7 @@ export class DeadLetters {
    * The consumer heartbeats during the pauses and the dead-letter write, which take longer than a
    * session when the broker is down. A replay meant for another group is acknowledged unprocessed.
    */
-  async processOrDeadLetter(context: KafkaContext, work: () => Promise<void>): Promise<void> {
+  async processOrDeadLetter(context: KafkaContext, work: () => Promise<unknown>): Promise<void> {
     const replayedFor = context.getMessage().headers?.[REPLAYED_FOR_GROUP_HEADER];
     if (replayedFor !== undefined && String(replayedFor) !== this.group) {
       this.logger.debug(`skipped a dead letter replayed for ${String(replayedFor)}`);
@@ -57,7 +65,8 @@ export class DeadLetters {
     }
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await work();
+        await work();
+        return;
       } catch (error) {
         if (!(error instanceof InvalidEventError) && attempt < MAX_ATTEMPTS) {
           this.logger.warn(`processing failed (${(error as Error).message}), attempt ${attempt} of ${MAX_ATTEMPTS}`);

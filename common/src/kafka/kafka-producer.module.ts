@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ClientsModule } from '@nestjs/microservices';
 import { HealthModule } from '../health/health.module.js';
-import { DeadLetters } from './dead-letters.js';
 import { EventPublisher, KAFKA_PRODUCER } from './event-publisher.js';
 import { kafkaProducerOptions } from './kafka-options.js';
 
 /**
- * Gives a service an `EventPublisher`, and `DeadLetters` for the messages it cannot process. The
+ * Gives a service an `EventPublisher` (which DeadLetterInterceptor writes dead letters with). The
  * producer's connection is part of the service's readiness, hence HealthModule.
  */
 @Module({
@@ -15,7 +14,7 @@ import { kafkaProducerOptions } from './kafka-options.js';
     HealthModule,
     ClientsModule.registerAsync([{ name: KAFKA_PRODUCER, inject: [ConfigService], useFactory: kafkaProducerOptions }]),
   ],
-  providers: [EventPublisher, DeadLetters],
-  exports: [EventPublisher, DeadLetters],
+  providers: [EventPublisher],
+  exports: [EventPublisher],
 })
-export class EventsModule {}
+export class KafkaProducerModule {}

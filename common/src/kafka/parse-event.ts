@@ -1,3 +1,4 @@
+import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
@@ -6,16 +7,24 @@ export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
 }
 
-/** Checks a message value (already JSON-decoded by Nest) against an event class. */
-export function parseEvent<T extends object>(eventClass: new () => T, value: unknown): T {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidEventError(`${eventClass.name}: expected a JSON object, got ${JSON.stringify(value)?.slice(0, 200)}`);
+/**
+ * `@Payload(ParseEventPipe) event: StudentRegisteredEvent`: checks the message's value (already
+ * JSON-decoded by Nest) against the parameter's event class, and hands the handler an instance of it.
+ * An invalid value throws InvalidEventError, which DeadLetterInterceptor dead-letters without retrying.
+ */
+@Injectable()
+export class ParseEventPipe implements PipeTransform<unknown, object> {
+  transform(value: unknown, { metatype }: ArgumentMetadata): object {
+    if (!metatype) throw new Error('ParseEventPipe needs the parameter typed with an event class');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidEventError(`${metatype.name}: expected a JSON object, got ${JSON.stringify(value)?.slice(0, 200)}`);
+    }
+    const event = plainToInstance(metatype, value) as object;
+    const errors = validateSync(event, { whitelist: true, forbidNonWhitelisted: false });
+    if (errors.length > 0) {
+      const problems = errors.map((error) => Object.values(error.constraints ?? {}).join(', ')).join('; ');
+      throw new InvalidEventError(`${metatype.name}: ${problems}`);
+    }
+    return event;
   }
-  const event = plainToInstance(eventClass, value);
-  const errors = validateSync(event, { whitelist: true, forbidNonWhitelisted: false });
-  if (errors.length > 0) {
-    const problems = errors.map((error) => Object.values(error.constraints ?? {}).join(', ')).join('; ');
-    throw new InvalidEventError(`${eventClass.name}: ${problems}`);
-  }
-  return event;
 }

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { EventsModule } from '../kafka/events.module.js';
+import { KafkaProducerModule } from '../kafka/kafka-producer.module.js';
 import { Outbox } from './outbox.js';
 import { OUTBOX_TOPICS, OutboxRelay } from './outbox-relay.js';
 import { OutboxTable } from './outbox-table.js';
@@ -13,7 +13,7 @@ export class OutboxModule {
   static forTopics(topics: string[]): DynamicModule {
     return {
       module: OutboxModule,
-      imports: [EventsModule],
+      imports: [KafkaProducerModule],
       providers: [Outbox, OutboxRelay, OutboxTable, { provide: OUTBOX_TOPICS, useValue: topics }],
       exports: [Outbox],
     };

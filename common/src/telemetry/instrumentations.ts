@@ -21,15 +21,16 @@ import {
   ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating';
 import { instrumentationClasses } from '../alternatives/link-traces.js';
+import type { TelemetryEnvironment } from '../config/environment.js';
 import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { kafkaClientId } from '../kafka/client-id.js';
 import { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';
-import { kafkaHeaders } from './kafka-headers.js';
+import { kafkaHeaderGetter } from './kafka-headers.js';
 import { activeSendSpanAttributes } from './send-span-attributes.js';
 
 /** The context of the `send` span that wrote `message`, if it carries one. */
 function creationContext(message: KafkajsMessage): SpanContext | undefined {
-  return trace.getSpanContext(propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaders));
+  return trace.getSpanContext(propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaderGetter));
 }
 
 /**
@@ -49,7 +50,7 @@ export function isHealthProbe(request: IncomingMessage): boolean {
  * see the span and the message, not the client): the client id, and the broker when there is only
  * one. With several bootstrap brokers the one a send or fetch went to is not known, so none is named.
  */
-function kafkaClientAttributes(env: NodeJS.ProcessEnv): Attributes {
+function kafkaClientAttributes(env: Partial<TelemetryEnvironment>): Attributes {
   const brokers = env.KAFKA_BROKERS?.split(',') ?? [];
   const [address, port] = brokers.length === 1 ? brokers[0]!.split(':') : [];
   return {
@@ -77,7 +78,7 @@ function timeInQueue(): Histogram {
 }
 
 /** The instrumentations every service runs, configured as the semantic conventions ask. */
-export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
+export function instrumentations(env: Partial<TelemetryEnvironment>): Instrumentation[] {
   const consumerGroup = env.KAFKA_CONSUMER_GROUP;
   const clientAttributes = kafkaClientAttributes(env);
   // CLIENT_TRACEPARENT and KAFKA_CONSUMER_TRACE pick the alternatives of alternatives/link-traces.ts.

@@ -5,7 +5,7 @@ import type { IHeaders } from 'kafkajs';
  * Reads the trace context of a consumed Kafka message: kafkajs hands its header values over as
  * Buffers, and the propagators read strings.
  */
-export const kafkaHeaders: TextMapGetter<IHeaders | undefined> = {
+export const kafkaHeaderGetter: TextMapGetter<IHeaders | undefined> = {
   keys: (headers) => Object.keys(headers ?? {}),
   get: (headers, key) => {
     const value = headers?.[key];

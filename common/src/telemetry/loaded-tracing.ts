@@ -15,7 +15,7 @@ export function markTracingLoaded(tracing: LoadedTracing): void {
 }
 
 /** The loaded telemetry bootstrap; throws, naming the fix, when the service was started without it. */
-export function loadedTracing(): LoadedTracing {
+export function requireTracing(): LoadedTracing {
   const tracing = (globalThis as Record<symbol, unknown>)[LOADED_TRACING] as LoadedTracing | undefined;
   if (!tracing) {
     throw new Error(

@@ -1,19 +1,17 @@
-import { STUDENT_BILLING_TOPIC } from '@demo/common/contracts';
-import { DeadLetters } from '@demo/common/kafka';
-import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { STUDENT_BILLING_TOPIC, StudentBilledEvent } from '@demo/common/contracts';
+import { DeadLetterInterceptor, ParseEventPipe } from '@demo/common/kafka';
+import { Controller, UseInterceptors } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { NotificationsService } from './notifications.service.js';
 
+/** A message that cannot be handled goes to `student-billing-dlt` and the next one is taken. */
 @Controller()
+@UseInterceptors(DeadLetterInterceptor)
 export class NotificationsController {
-  constructor(
-    private readonly notificationsService: NotificationsService,
-    private readonly deadLetters: DeadLetters,
-  ) {}
+  constructor(private readonly notificationsService: NotificationsService) {}
 
-  /** A message that cannot be handled goes to `student-billing-dlt` and the next one is taken. */
   @EventPattern<string>(STUDENT_BILLING_TOPIC)
-  onStudentBilled(@Payload() message: unknown, @Ctx() context: KafkaContext): Promise<void> {
-    return this.deadLetters.processOrDeadLetter(context, () => this.notificationsService.notify(message));
+  onStudentBilled(@Payload(ParseEventPipe) event: StudentBilledEvent): Promise<void> {
+    return this.notificationsService.notify(event);
   }
 }

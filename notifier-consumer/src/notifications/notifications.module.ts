@@ -1,11 +1,11 @@
-import { EventsModule } from '@demo/common/kafka';
+import { KafkaProducerModule } from '@demo/common/kafka';
 import { Module } from '@nestjs/common';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';
 
 @Module({
-  // For its dead letters.
-  imports: [EventsModule],
+  // DeadLetterInterceptor writes dead letters with its producer.
+  imports: [KafkaProducerModule],
   controllers: [NotificationsController],
   providers: [NotificationsService],
 })

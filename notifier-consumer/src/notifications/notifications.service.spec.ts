@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { InvalidEventError } from '@demo/common/kafka';
+import type { StudentBilledEvent } from '@demo/common/contracts';
 import { TraceAwareLogger } from '@demo/common/telemetry';
 import { useInMemoryTracing } from '@demo/common/testing';
 import { Test } from '@nestjs/testing';
@@ -8,14 +8,14 @@ import { NotificationsService } from './notifications.service.js';
 
 const tracing = useInMemoryTracing();
 
-const billed = {
+const billed: StudentBilledEvent = {
   eventId: '9a1f4c2e-3b5d-4e6f-8a7b-1c2d3e4f5a6b',
   id: '0b6c8f52-8a0e-4a57-a0d4-6f3e1c2d9b10',
   firstname: 'Ada',
   lastname: 'Lovelace',
-  createdAt: '2026-11-20T10:00:00.000Z',
+  createdAt: new Date('2026-11-20T10:00:00.000Z'),
   feeCents: 120_000,
-  billedAt: '2026-11-20T10:00:01.000Z',
+  billedAt: new Date('2026-11-20T10:00:01.000Z'),
 };
 
 describe('NotificationsService', () => {
@@ -50,11 +50,5 @@ describe('NotificationsService', () => {
     ]);
     assert.ok(written.includes(billed.id), 'the student is there, by id');
     assert.doesNotMatch(written, /Ada|Lovelace/);
-  });
-
-  it('refuses a billed student with a negative fee', async () => {
-    await assert.rejects(() => service.notify({ ...billed, feeCents: -1 }), InvalidEventError);
-    const records = await tracing.finishedLogRecords();
-    assert.equal(records.filter((record) => record.body === 'notification sent').length, 0);
   });
 });

@@ -1,5 +1,4 @@
-import { StudentBilledEvent } from '@demo/common/contracts';
-import { parseEvent } from '@demo/common/kafka';
+import type { StudentBilledEvent } from '@demo/common/contracts';
 import { APP_ATTRIBUTES, inSpan } from '@demo/common/telemetry';
 import { Injectable, Logger } from '@nestjs/common';
 
@@ -11,9 +10,8 @@ export class NotificationsService {
    * "Sends" the bill: one structured log line, inside the `notify student` span of the trace. Log lines
    * and spans name the student by id only: they are kept and copied where personal data must not go.
    */
-  notify(message: unknown): Promise<void> {
+  notify(student: StudentBilledEvent): Promise<void> {
     return inSpan('notify student', {}, async (span) => {
-      const student = parseEvent(StudentBilledEvent, message);
       span.setAttribute(APP_ATTRIBUTES.studentId, student.id);
       this.logger.log('notification sent', { studentId: student.id, feeCents: student.feeCents });
     });
