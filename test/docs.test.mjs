@@ -1,7 +1,8 @@
 // Keeps the README and docs/ honest: every relative link leads somewhere, and every
-// `npm run <script>` they tell the reader to type is a script of the root package.json.
+// `npm run <script>` they tell the reader to type is a script of the root package.json. Comments in
+// the code and configuration that point into the docs point at a page and heading that exist.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, globSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -64,6 +65,19 @@ function problemsOf(page, markdown, scripts) {
   ].filter(Boolean);
 }
 
+/** The files whose comments may point into the docs, as `docs/<page>.md#<heading>` from the root. */
+const POINTING = globSync(['.env', 'Dockerfile', 'docker-compose*.yml', 'otel/**/*.{yaml,yml}', 'chart/**/*.{yaml,tpl}', 'scripts/**/*.mjs', 'test/**/*.mjs', '*/src/**/*.ts'], {
+  cwd: ROOT,
+  exclude: (name) => name === 'node_modules',
+}).filter((file) => file !== path.relative(ROOT, import.meta.filename)); // its samples are broken on purpose
+
+/** The docs a text points at: `docs/observability.md#time-in-queue`, `README.md#fork-a-service`. */
+function docReferences(text) {
+  return [...text.matchAll(/(?<![\w./-])((?:README|docs\/[\w-]+)\.md(?:#[\w-]+)?)/g)].map((match) => match[1]);
+}
+
+const brokenReferences = (text) => docReferences(text).map((target) => brokenLink(path.join(ROOT, 'README.md'), target)).filter(Boolean);
+
 const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
 describe('README and docs/', () => {
@@ -87,6 +101,18 @@ describe('README and docs/', () => {
       'docs/tests.md#no-such-heading: no heading with the anchor #no-such-heading',
       'npm run stak: no such script in package.json',
     ]);
+  });
+
+  it('finds every page and heading a comment in the code or configuration points at', () => {
+    assert.ok(POINTING.length > 100, `the files are found (${POINTING.length})`);
+    const broken = POINTING.flatMap((file) => brokenReferences(readFileSync(path.join(ROOT, file), 'utf8')).map((problem) => `${file}: ${problem}`));
+    assert.deepEqual(broken, []);
+  });
+
+  it('catches a comment that points at a missing page or heading', () => {
+    const comments = '# see docs/benchmark.md#memory and README.md\n// docs/nowhere.md, docs/tests.md#gone, ../docs/api.md is a link';
+    assert.deepEqual(docReferences(comments), ['docs/benchmark.md#memory', 'README.md', 'docs/nowhere.md', 'docs/tests.md#gone']);
+    assert.deepEqual(brokenReferences(comments), ['docs/nowhere.md: no such file', 'docs/tests.md#gone: no heading with the anchor #gone']);
   });
 
   it('makes anchors the way GitHub does', () => {
