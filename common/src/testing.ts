@@ -4,10 +4,11 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
-import { context, logs, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, logs, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { type MetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentations } from './telemetry/instrumentations.js';
 import type { TelemetryEnvironment } from './config/environment.js';
@@ -35,6 +36,24 @@ export function useInMemoryTracing() {
     reset: () => {
       exporter.reset();
       logExporter.reset();
+    },
+  };
+}
+
+/** Collects on demand, as the SDK's periodic reader does every few seconds. */
+class OnDemandMetricReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+/** Metrics go to a global MeterProvider that a test reads when it wants; they add up over a file's tests. */
+export function useOnDemandMetrics() {
+  const reader = new OnDemandMetricReader();
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return {
+    async collected(): Promise<MetricData[]> {
+      const { resourceMetrics } = await reader.collect();
+      return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
     },
   };
 }
@@ -77,3 +96,4 @@ export function useTracedHttpServer(tracing: ReturnType<typeof useInMemoryTracin
     return spans[0];
   };
 }
+

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { type Attributes, context, metrics, SpanKind, trace } from '@opentelemetry/api';
-import { type HistogramMetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
+import type { HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import type { EachMessagePayload, Kafka as KafkaClient, KafkaConfig, Message } from 'kafkajs';
-import { useInMemoryTracing } from '../testing.js';
+import { useInMemoryTracing, useOnDemandMetrics } from '../testing.js';
 import { APP_ATTRIBUTES, APP_METRICS } from './attributes.js';
 import { instrumentations } from './instrumentations.js';
 import { withSendSpanAttributes } from './send-span-attributes.js';
@@ -18,13 +18,7 @@ import { EVENT_ID_HEADER } from '../contracts/headers.js';
 const pick = (attributes: Attributes, keys: string[]) => Object.fromEntries(keys.map((key) => [key, attributes[key]]));
 
 const tracing = useInMemoryTracing();
-/** Collects on demand, as the SDK's periodic reader does every few seconds. */
-class OnDemandMetricReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
-const metricReader = new OnDemandMetricReader();
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
+const metrics = useOnDemandMetrics();
 const enabled = instrumentations({ KAFKA_CONSUMER_GROUP: 'billing-consumer', OTEL_SERVICE_NAME: 'billing-consumer', KAFKA_BROKERS: 'kafka:9092' });
 const EVENT_ID = '5f0c6a57-0c1e-4d4a-9d3b-2b7e8f1a6c42';
 // Required after the instrumentations are enabled, so that their require hook patches kafkajs.
@@ -127,8 +121,7 @@ describe('trace context across Kafka', () => {
     const timeInQueue = Number(consumerSpan.attributes[APP_ATTRIBUTES.timeInQueueMs]);
     assert.ok(timeInQueue >= 1500 && timeInQueue < 3000, `time in queue ${timeInQueue} ms`);
 
-    const { resourceMetrics } = await metricReader.collect();
-    const collected = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+    const collected = await metrics.collected();
     const histogram = collected.find((metric) => metric.descriptor.name === APP_METRICS.timeInQueue.name) as HistogramMetricData | undefined;
     assert.ok(histogram, `a ${APP_METRICS.timeInQueue.name} histogram among ${collected.map((metric) => metric.descriptor.name)}`);
     assert.equal(histogram.descriptor.unit, 's');
