@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfluentClient } from './confluent-client.js';
+import { assertLibrdkafkaFeatures } from './librdkafka-features.js';
+
+describe('the confluent client that npm ci built', () => {
+  it('is installed, with every compression codec, TLS and each SASL mechanism', async () => {
+    const { librdkafkaVersion } = await loadConfluentClient();
+    assert.match(librdkafkaVersion, /^2\./);
+  });
+
+  it('a build without them names what to install', () => {
+    assert.throws(() => assertLibrdkafkaFeatures(['gzip', 'snappy', 'lz4', 'ssl', 'sasl_plain', 'sasl_scram', 'sasl_oauthbearer']), {
+      message: /built without zstd, sasl_gssapi: apt-get install libzstd-dev libsasl2-dev, then CKJS_LINKING=dynamic npm rebuild/,
+    });
+  });
+});
