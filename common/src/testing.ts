@@ -11,6 +11,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, Simp
 import { type MetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentations } from './telemetry/instrumentations.js';
+import type { ConsumerRunConfig, Kafka } from './kafka-confluent/kafkajs-api.js';
 import type { TelemetryEnvironment } from './config/environment.js';
 
 export function useInMemoryTracing() {
@@ -97,3 +98,22 @@ export function useTracedHttpServer(tracing: ReturnType<typeof useInMemoryTracin
   };
 }
 
+/**
+ * Without a broker a consumer fetches nothing: those `kafka` makes from now on hand what their `run`
+ * is given to the test, which calls the handlers as the client's fetch loop would. Call it before
+ * anything wraps `kafka`.
+ */
+export function handOverRuns(kafka: Kafka): () => ConsumerRunConfig {
+  let handedOver: ConsumerRunConfig | undefined;
+  const makeConsumer = kafka.consumer.bind(kafka);
+  kafka.consumer = (config) =>
+    Object.assign(makeConsumer(config), {
+      run: async (runConfig: ConsumerRunConfig = {}) => {
+        handedOver = runConfig;
+      },
+    });
+  return () => {
+    assert.ok(handedOver, 'run was called');
+    return handedOver;
+  };
+}
