@@ -14,9 +14,9 @@
 
 import kafkajs from 'kafkajs';
 import { addresses, headersOf, kafkaClient, readMessages } from './lib/kafka-messages.mjs';
-import { EVENT_TOPICS, deadLetterTopic } from './stack/config.mjs';
+import { deadLetterTopic, demoEventTopics } from './stack/config.mjs';
 
-const DEAD_LETTER_TOPICS = EVENT_TOPICS.map(deadLetterTopic);
+const DEAD_LETTER_TOPICS = demoEventTopics().map(deadLetterTopic);
 const USAGE = 'usage: npm run dead-letters -- [list [<topic>-dlt]] | replay <topic>-dlt <partition>:<offset>';
 
 const { brokers, jaegerUrl } = addresses();

@@ -34,7 +34,7 @@ import { assertPortsFree } from './stack/readiness.mjs';
 import { buildServices, services, startOrder } from './stack/services.mjs';
 
 // What tests and other scripts may import.
-export { CLUSTER, KAFKA_TOPICS, NATIVE_PORTS, SERVICES, databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
+export { CLUSTER, NATIVE_PORTS, SERVICES, databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
 export { NODE_ARGS, serviceDefinitions, serviceEnvironment, services, startOrder } from './stack/services.mjs';
 export { collectorEnvironment } from './stack/collector.mjs';
 export { jaegerEnvironment } from './stack/jaeger.mjs';

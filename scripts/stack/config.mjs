@@ -42,13 +42,15 @@ export function kafkaTopics(events) {
 }
 
 /**
- * The Kafka topics of the demo, from .env's KAFKA_TOPICS (the one list: compose's kafka-init reads it
- * too, and the chart's copy is checked against it).
+ * The topics of the demo: KAFKA_TOPICS from the environment, or else from .env (the one list: compose's
+ * kafka-init reads it too, and the chart's copy is checked against it). Read when asked, not at
+ * import: the compose tools image has no .env, and compose gives it KAFKA_TOPICS.
  */
-export const EVENT_TOPICS = Object.freeze(eventTopics(
-  process.env.KAFKA_TOPICS ?? dotenv.parse(readFileSync(path.join(REPO_ROOT, '.env'), 'utf8')).KAFKA_TOPICS,
-));
-export const KAFKA_TOPICS = Object.freeze(kafkaTopics(EVENT_TOPICS));
+export function demoEventTopics(env = process.env) {
+  const envFile = path.join(REPO_ROOT, '.env');
+  if (env.KAFKA_TOPICS === undefined && !existsSync(envFile)) throw new Error('KAFKA_TOPICS is not set, and there is no .env to read it from');
+  return eventTopics(env.KAFKA_TOPICS ?? dotenv.parse(readFileSync(envFile, 'utf8')).KAFKA_TOPICS);
+}
 
 /**
  * How `STACK_TOPOLOGY=cluster` differs from the single-node stack: docker-compose.cluster.yml is

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { withAdmin } from '../lib/kafka-messages.mjs';
-import { KAFKA_TOPICS, kafkaBrokers } from './config.mjs';
+import { demoEventTopics, kafkaBrokers, kafkaTopics } from './config.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { waitFor, tcpOpen } from './readiness.mjs';
@@ -183,16 +183,17 @@ function withStackAdmin(config, use, { retries = 5, brokers = kafkaBrokers(confi
  */
 export async function ensureTopics(config) {
   const { replicationFactor, minInsyncReplicas } = config.kafka;
+  const demoTopics = kafkaTopics(demoEventTopics());
   await withStackAdmin(config, async (admin) => {
     const existing = new Set(await admin.listTopics());
-    const missing = KAFKA_TOPICS.filter((topic) => !existing.has(topic.name));
+    const missing = demoTopics.filter((topic) => !existing.has(topic.name));
     // Asked for existing topics only: a metadata request for an unknown topic may auto-create it.
-    const present = KAFKA_TOPICS.filter((topic) => existing.has(topic.name));
+    const present = demoTopics.filter((topic) => existing.has(topic.name));
     const { topics } = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) }) : { topics: [] };
     const partitions = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
     const tooFewPartitions = present.filter((topic) => partitions.get(topic.name) < topic.partitions);
     if (missing.length === 0 && tooFewPartitions.length === 0) {
-      say('kafka', `topics present: ${KAFKA_TOPICS.map((t) => t.name).join(', ')}`);
+      say('kafka', `topics present: ${demoTopics.map((t) => t.name).join(', ')}`);
     }
     if (tooFewPartitions.length > 0) {
       await step('kafka', `adding partitions to ${tooFewPartitions.map((t) => t.name).join(', ')}`, '< 1 s', () =>
@@ -229,7 +230,7 @@ function kafkaNode(broker) {
   return {
     name,
     node: broker.node,
-    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${KAFKA_TOPICS.map((t) => t.name).join(', ')})`,
+    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${kafkaTopics(demoEventTopics()).map((t) => t.name).join(', ')})`,
     ports: (config) => [
       { port: brokerOf(config).port, envVar: brokerOf(config).envVar },
       { port: brokerOf(config).controller },

@@ -18,15 +18,15 @@ export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true
 export const HEARTBEAT_INTERVAL_MS = 1_000;
 
 /**
- * A write counts once every in-sync replica holds it (`acks: -1`), and the broker drops a batch the
- * producer retries after a lost answer (idempotence, which kafkajs allows with one request in flight).
+ * A write counts once every in-sync replica holds it (`acks: -1`). Not idempotent: kafkajs' idempotent
+ * producer can acknowledge a message it never wrote when a partition's leader dies during a send
+ * (docs/known-limits.md#kafkajs-and-what-moving-off-it-would-change). A retry after a lost answer may
+ * write a message twice instead, which the consumers take as a duplicate.
  */
 const producer: ProducerConfig = {
   // Naming the partitioner silences kafkajs 2's warning about its default having changed.
   createPartitioner: Partitioners.DefaultPartitioner,
-  idempotent: true,
-  maxInFlightRequests: 1,
-  // Fail within seconds, not retry for ever: the outbox sends it again (kafkajs warns at connect).
+  // Fail within seconds, not retry for ever: the outbox sends it again.
   retry: { retries: 5 },
 };
 

@@ -40,5 +40,6 @@ describe('ParseEventPipe', () => {
 
   it('refuses to run on a parameter without an event class, as a programming error', () => {
     assert.throws(() => pipe.transform(registered, { type: 'custom' }), (thrown) => !(thrown instanceof InvalidEventError));
+    assert.throws(() => pipe.transform(registered, asPayload(Object)), /needs the parameter typed with an event class/, 'an interface');
   });
 });

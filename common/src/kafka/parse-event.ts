@@ -15,7 +15,8 @@ export class InvalidEventError extends Error {
 @Injectable()
 export class ParseEventPipe implements PipeTransform<unknown, object> {
   transform(value: unknown, { metatype }: ArgumentMetadata): object {
-    if (!metatype) throw new Error('ParseEventPipe needs the parameter typed with an event class');
+    // An interface or a type alias leaves Nest only Object: nothing to validate against.
+    if (!metatype || metatype === Object) throw new Error('ParseEventPipe needs the parameter typed with an event class');
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidEventError(`${metatype.name}: expected a JSON object, got ${JSON.stringify(value)?.slice(0, 200)}`);
     }
