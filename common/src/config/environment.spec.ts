@@ -35,6 +35,8 @@ describe('validateEnvironment', () => {
     assert.throws(() => validate({ ...valid, CLIENT_TRACEPARENT: 'child' }), /CLIENT_TRACEPARENT: CLIENT_TRACEPARENT must be one of the following values: parent, link/);
     assert.equal(validate({ ...valid, CLIENT_TRACEPARENT: 'link' }).CLIENT_TRACEPARENT, 'link');
     assert.throws(() => validate({ ...valid, KAFKA_CONSUME: 'batch' }), /KAFKA_CONSUME must be one of the following values: each-message, each-batch/);
+    assert.throws(() => validate({ ...valid, KAFKA_CLIENT: 'rdkafka' }), /KAFKA_CLIENT must be one of the following values: kafkajs, confluent/);
+    assert.equal(validate({ ...valid, KAFKA_CLIENT: 'confluent' }).KAFKA_CLIENT, 'confluent');
     assert.throws(() => validate({ ...valid, DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE must not be less than 1/);
     assert.equal(validate({ ...valid, DATABASE_POOL_SIZE: '24' }).DATABASE_POOL_SIZE, 24);
   });

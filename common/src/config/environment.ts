@@ -54,6 +54,11 @@ export class ServiceEnvironment extends TelemetryEnvironment {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
+
+  /** `kafkajs` (the default) or `confluent` (kafka-confluent/confluent-transport.ts), for producing and consuming. */
+  @IsOptional()
+  @IsIn(['kafkajs', 'confluent'])
+  KAFKA_CLIENT?: 'kafkajs' | 'confluent';
 }
 
 /** What a Kafka consumer needs. */

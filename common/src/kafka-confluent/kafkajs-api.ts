@@ -1,8 +1,8 @@
 import type { IHeaders } from 'kafkajs';
 
 /**
- * The part of the KafkaJS API that the tracing touches, as the confluent client's `KafkaJS` export
- * declares it. Declared here rather than imported: the client is an optional dependency, and the
+ * The part of the KafkaJS API that the tracing and Nest's transport touch, as the confluent client's
+ * `KafkaJS` export declares it. Declared here rather than imported: the client is an optional dependency, and the
  * project must compile where npm ci left it out.
  */
 export interface Message {
@@ -42,16 +42,24 @@ export interface ConsumerRunConfig {
   eachBatch?(payload: EachBatchPayload): Promise<void>;
 }
 
-export interface Producer {
+/** What producers and consumers share: one connection each, made once. */
+export interface Connection {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface Producer extends Connection {
   send(record: TopicMessages): Promise<unknown>;
   sendBatch(batch: { topicMessages?: TopicMessages[] }): Promise<unknown>;
 }
 
-export interface Consumer {
+export interface Consumer extends Connection {
+  subscribe(subscription: { topics: (string | RegExp)[] }): Promise<void>;
   run(config?: ConsumerRunConfig): Promise<void>;
 }
 
 export interface Kafka {
   producer(config?: object): Producer;
   consumer(config: object): Consumer;
+  admin(config?: object): unknown;
 }

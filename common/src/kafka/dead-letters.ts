@@ -79,7 +79,7 @@ export class DeadLetterInterceptor implements NestInterceptor {
   }
 
   private async deadLetter(context: KafkaContext, error: Error, attempts: number): Promise<void> {
-    // The active span is the kafkajs instrumentation's `process <topic>` consumer span.
+    // The active span is the Kafka instrumentation's `process <topic>` consumer span.
     const consumerSpan = trace.getActiveSpan();
     consumerSpan?.recordException(error);
     consumerSpan?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });

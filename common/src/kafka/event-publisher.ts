@@ -8,7 +8,7 @@ import { keepTrying } from '../resilience/keep-trying.js';
 
 export const KAFKA_PRODUCER = Symbol('KAFKA_PRODUCER');
 
-/** Produces JSON events to Kafka. The kafkajs instrumentation adds the `traceparent` header. */
+/** Produces JSON events to Kafka. The Kafka instrumentation (of kafkajs or the confluent client) adds the `traceparent` header. */
 @Injectable()
 export class EventPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Kafka producer');

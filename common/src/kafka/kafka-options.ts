@@ -1,8 +1,10 @@
 import type { ConfigService } from '@nestjs/config';
 import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environment.js';
-import { type KafkaOptions, type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { type ClientProvider, type KafkaOptions, type MicroserviceOptions, ServerKafka, Transport } from '@nestjs/microservices';
 import { type KafkaConfig, Partitioners, type ProducerConfig } from 'kafkajs';
 import { EachBatchKafkaServer } from '../alternatives/each-batch-kafka.server.js';
+import { confluentKafkaClient, onConfluentClient } from '../kafka-confluent/confluent-transport.js';
+import { kafkaTracingConfig } from '../kafka-confluent/tracing-config.js';
 import { kafkaClientId } from './client-id.js';
 
 export function kafkaClientConfig(config: ConfigService<ServiceEnvironment, true>): KafkaConfig {
@@ -43,16 +45,30 @@ export interface ConsumerStart {
   fromBeginning: boolean;
 }
 
+/** KAFKA_CLIENT=confluent: the confluent client, traced by instrument-kafka.ts as the service is configured. */
+function onConfluent(config: ConfigService<ServiceEnvironment, true>) {
+  if (config.get('KAFKA_CLIENT', { infer: true }) !== 'confluent') return undefined;
+  return kafkaTracingConfig({
+    KAFKA_BROKERS: config.get('KAFKA_BROKERS', { infer: true }),
+    OTEL_SERVICE_NAME: config.get('OTEL_SERVICE_NAME', { infer: true }),
+    KAFKA_CONSUMER_GROUP: config.get('KAFKA_CONSUMER_GROUP', { infer: true }),
+    KAFKA_CONSUMER_TRACE: config.get('KAFKA_CONSUMER_TRACE', { infer: true }),
+  });
+}
+
 /**
  * Options of the Kafka server of a consumer microservice (`app.connectMicroservice`): Nest's own, or
- * with KAFKA_CONSUME=each-batch the alternative that takes a batch at a time.
+ * with KAFKA_CONSUME=each-batch the alternative that takes a batch at a time; on kafkajs, or on the
+ * confluent client with KAFKA_CLIENT=confluent.
  */
 export function kafkaConsumerOptions(
   config: ConfigService<ServiceEnvironment & ConsumerEnvironment, true>,
   start: ConsumerStart,
 ): MicroserviceOptions {
   const options = kafkaServerOptions(config, start);
-  return config.get('KAFKA_CONSUME', { infer: true }) === 'each-batch' ? { strategy: new EachBatchKafkaServer(options.options) } : options;
+  const Server = config.get('KAFKA_CONSUME', { infer: true }) === 'each-batch' ? EachBatchKafkaServer : ServerKafka;
+  const confluent = onConfluent(config);
+  return { strategy: new (confluent ? onConfluentClient(Server, confluent) : Server)(options.options) };
 }
 
 function kafkaServerOptions(
@@ -85,11 +101,10 @@ function kafkaServerOptions(
   };
 }
 
-/** Options of a client that only produces (no reply consumer group is joined). */
-export function kafkaProducerOptions(config: ConfigService<ServiceEnvironment, true>): KafkaOptions {
-  return {
-    transport: Transport.KAFKA,
-    // Nest would append "-client" to the client id: it is exactly the service's, as on its consumer.
-    options: { client: kafkaClientConfig(config), producer, send, producerOnlyMode: true, postfixId: '' },
-  };
+/** Options of a client that only produces (no reply consumer group is joined), on either client. */
+export function kafkaProducerOptions(config: ConfigService<ServiceEnvironment, true>): ClientProvider {
+  // Nest would append "-client" to the client id: it is exactly the service's, as on its consumer.
+  const options: KafkaOptions['options'] = { client: kafkaClientConfig(config), producer, send, producerOnlyMode: true, postfixId: '' };
+  const confluent = onConfluent(config);
+  return confluent ? { customClass: confluentKafkaClient(confluent), options } : { transport: Transport.KAFKA, options };
 }
