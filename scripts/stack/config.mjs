@@ -121,6 +121,8 @@ const NATIVE_PORT_VARIABLES = Object.freeze({
 /** Every key the stack reads from .env (or the environment). All are required. */
 const REQUIRED_KEYS = [
   'KAFKA_VERSION',
+  'OTEL_JAVAAGENT_VERSION',
+  'OTEL_JAVAAGENT_SHA256',
   'OTELCOL_VERSION',
   'JAEGER_GO_MODULE_VERSION',
   'PROMETHEUS_GO_MODULE_VERSION',
@@ -200,6 +202,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
     topology,
     versions: {
       kafka: get('KAFKA_VERSION'),
+      otelJavaagent: get('OTEL_JAVAAGENT_VERSION'),
+      otelJavaagentSha256: get('OTEL_JAVAAGENT_SHA256'),
       otelcol: get('OTELCOL_VERSION'),
       jaegerGoModule: get('JAEGER_GO_MODULE_VERSION'),
       prometheusGoModule: get('PROMETHEUS_GO_MODULE_VERSION'),

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { withAdmin } from '../lib/kafka-messages.mjs';
+import { brokerAgentEnvironment, brokerAgentPath } from './broker-agent.mjs';
 import { demoEventTopics, kafkaBrokers, kafkaTopics } from './config.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
@@ -134,8 +135,8 @@ function writeConfigFiles(config, paths, broker) {
   writeFileSync(paths.toolsLog4j, log4jProperties('WARN'));
 }
 
-function javaArgs(paths, heap, log4jFile, mainClass, args) {
-  return [`-Xmx${heap}`, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${paths.lib}/*`, mainClass, ...args];
+function javaArgs(paths, heap, log4jFile, mainClass, args, jvmOptions = []) {
+  return [`-Xmx${heap}`, ...jvmOptions, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${paths.lib}/*`, mainClass, ...args];
 }
 
 /** Runs a Kafka command-line tool (a short-lived JVM) with its output in kafka-tools.log. */
@@ -245,11 +246,13 @@ function kafkaNode(broker) {
       writeConfigFiles(config, paths, brokerOf(config));
       await formatStorageOnce(config, paths, name);
       // -Xmx512m: plenty for a demo broker, the RSS stays around 350-400 MB; 256m each for three.
+      // The OpenTelemetry agent exports the broker's JMX metrics, configured as in compose.
       return startDaemon(config, name, {
         command: 'java',
-        args: javaArgs(paths, isCluster(config) ? '256m' : '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties]),
+        args: javaArgs(paths, isCluster(config) ? '256m' : '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties],
+          [`-javaagent:${brokerAgentPath(config)}`]),
         cwd: paths.state,
-        env: process.env,
+        env: { ...process.env, ...brokerAgentEnvironment(config, name) },
       });
     },
 
