@@ -15,7 +15,8 @@ FROM apache/kafka:${KAFKA_VERSION}
 ARG OTEL_JAVAAGENT_VERSION
 ARG OTEL_JAVAAGENT_SHA256
 # From Maven Central, as the native stack fetches it, and refused unless it is the jar .env pins.
-# A downloaded file is 0600 by default: the broker runs as appuser, not as the file's owner.
-ADD --chmod=644 --checksum=sha256:${OTEL_JAVAAGENT_SHA256} \
+# A downloaded file is 0600 by default, and the broker runs as appuser, not as its owner. 755, not
+# 644: BuildKit gives the folder it creates for the file the same mode, and a folder needs x.
+ADD --chmod=755 --checksum=sha256:${OTEL_JAVAAGENT_SHA256} \
   https://repo1.maven.org/maven2/io/opentelemetry/javaagent/opentelemetry-javaagent/${OTEL_JAVAAGENT_VERSION}/opentelemetry-javaagent-${OTEL_JAVAAGENT_VERSION}.jar \
   /opt/otel/opentelemetry-javaagent.jar

@@ -568,7 +568,7 @@ test('the broker\'s Dockerfile adds the agent of .env\'s version to the official
   assert.equal(add.length, 1);
   const [args] = add.map((i) => i.args.replace(/\\\n\s*/g, ' ').split(/\s+/));
   assert.ok(args.includes('--checksum=sha256:${OTEL_JAVAAGENT_SHA256}'), 'the jar .env pins, or no image');
-  assert.ok(args.includes('--chmod=644'), 'readable by appuser');
+  assert.ok(args.includes('--chmod=755'), 'readable by appuser, and so is the folder ADD creates with the same mode');
   assert.ok(args.includes('https://repo1.maven.org/maven2/io/opentelemetry/javaagent/opentelemetry-javaagent/${OTEL_JAVAAGENT_VERSION}/opentelemetry-javaagent-${OTEL_JAVAAGENT_VERSION}.jar'), 'from Maven Central');
   assert.equal(args.at(-1), '/opt/otel/opentelemetry-javaagent.jar', 'where KAFKA_OPTS finds it');
   assert.match(dotenv.OTEL_JAVAAGENT_VERSION, /^\d+\.\d+\.\d+$/, 'an exact version');
