@@ -22,13 +22,12 @@ import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
 import { CLUSTER, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, services as serviceReplicas, startOrder } from '../scripts/stack.mjs';
-import { demoEventTopics, kafkaTopics } from '../scripts/stack/config.mjs';
 import { namesContainer } from '../scripts/stack/services.mjs';
 import { brokerAgentEnvironment } from '../scripts/stack/broker-agent.mjs';
 import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose, readComposeFiles } from '../scripts/stack/compose.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const KAFKA_TOPICS = kafkaTopics(demoEventTopics());
+const KAFKA_TOPICS = loadStackConfig().topics;
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const read = (file) => readFileSync(path.join(ROOT, file), 'utf8');
 

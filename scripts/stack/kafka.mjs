@@ -8,7 +8,7 @@ import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { withAdmin } from '../lib/kafka-messages.mjs';
 import { brokerAgentEnvironment, brokerAgentPath } from './broker-agent.mjs';
-import { demoEventTopics, kafkaBrokers, kafkaTopics } from './config.mjs';
+import { kafkaBrokers } from './config.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { waitFor, tcpOpen } from './readiness.mjs';
@@ -184,7 +184,7 @@ function withStackAdmin(config, use, { retries = 5, brokers = kafkaBrokers(confi
  */
 export async function ensureTopics(config) {
   const { replicationFactor, minInsyncReplicas } = config.kafka;
-  const demoTopics = kafkaTopics(demoEventTopics());
+  const demoTopics = config.topics;
   await withStackAdmin(config, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = demoTopics.filter((topic) => !existing.has(topic.name));
@@ -231,7 +231,7 @@ function kafkaNode(broker) {
   return {
     name,
     node: broker.node,
-    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${kafkaTopics(demoEventTopics()).map((t) => t.name).join(', ')})`,
+    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${config.topics.map((t) => t.name).join(', ')})`,
     ports: (config) => [
       { port: brokerOf(config).port, envVar: brokerOf(config).envVar },
       { port: brokerOf(config).controller },

@@ -18,7 +18,7 @@ import kafkajs from 'kafkajs';
 import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { percentile } from '../../scripts/lib/load.mjs';
 import { kafkaClient, readMessages, withAdmin } from '../../scripts/lib/kafka-messages.mjs';
-import { CLUSTER, SERVICES, demoEventTopics, kafkaBrokers, kafkaTopics, loadStackConfig } from '../../scripts/stack/config.mjs';
+import { CLUSTER, SERVICES, kafkaBrokers, loadStackConfig } from '../../scripts/stack/config.mjs';
 import { isAlive, readPid } from '../../scripts/stack/processes.mjs';
 import { serviceDefinitions } from '../../scripts/stack/services.mjs';
 import {
@@ -99,7 +99,7 @@ function sampleEverySecond(probe) {
 
 /** Per topic partition, its replicas and in-sync replicas. */
 const partitionsOf = () => withAdmin(kafka, async (admin) =>
-  (await admin.fetchTopicMetadata({ topics: kafkaTopics(demoEventTopics()).map((t) => t.name) })).topics.flatMap((topic) => topic.partitions));
+  (await admin.fetchTopicMetadata({ topics: config.topics.map((t) => t.name) })).topics.flatMap((topic) => topic.partitions));
 
 /**
  * A message billing cannot process, in the trace of a POST: that trace gets an error branch. The
