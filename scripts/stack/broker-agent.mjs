@@ -10,6 +10,7 @@ import path from 'node:path';
 import { environmentOf, readComposeFiles } from './compose.mjs';
 import { StackError, step } from './output.mjs';
 import { logFile, runCommand } from './processes.mjs';
+import { nativeAddresses, onHost } from './services.mjs';
 
 const POM = path.join(import.meta.dirname, 'kafka-pom.xml');
 const ARTIFACT = 'io.opentelemetry.javaagent:opentelemetry-javaagent';
@@ -66,24 +67,24 @@ function mountedFiles(config, block) {
 
 /**
  * The agent's OTEL_* variables for a Kafka node (`kafka`, `kafka-2`...), from its compose block (the
- * cluster overlay merged in, in that topology): the collector's address and the mounted rules file
- * moved to the host, `deployment.environment.name=native` as for the services.
+ * cluster overlay merged in, in that topology): container addresses moved to the host as for the
+ * services (nativeAddresses), the mounted rules file too, `deployment.environment.name=native`.
  */
 export function brokerAgentEnvironment(config, name) {
   const { compose } = readComposeFiles(config.paths.root, config.variables, config.composeFiles);
   const block = compose.services[name];
   if (!block) throw new StackError(name, `${config.composeFiles.join(' + ')} has no service ${name}`);
   const files = mountedFiles(config, block);
+  const addresses = nativeAddresses(config);
   const environment = Object.fromEntries(Object.entries(environmentOf(block))
     .filter(([key]) => key.startsWith('OTEL_'))
-    .map(([key, value]) => [key, files[value] ?? String(value)]));
+    .map(([key, value]) => [key, files[value] ?? onHost(value, addresses)]));
   const missing = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_RESOURCE_ATTRIBUTES'].filter((key) => !environment[key]);
   if (missing.length > 0) {
     throw new StackError(name, `docker-compose.yml: ${name} sets no ${missing.join(', ')}: the broker's agent is configured in its block`);
   }
   return {
     ...environment,
-    OTEL_EXPORTER_OTLP_ENDPOINT: environment.OTEL_EXPORTER_OTLP_ENDPOINT.replace('otel-collector:4318', `127.0.0.1:${config.ports.otlpHttp}`),
     OTEL_RESOURCE_ATTRIBUTES: environment.OTEL_RESOURCE_ATTRIBUTES.replace('deployment.environment.name=compose', 'deployment.environment.name=native'),
   };
 }
