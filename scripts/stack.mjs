@@ -24,6 +24,7 @@ import path from 'node:path';
 import { loadStackConfig } from './stack/config.mjs';
 import { collector, ensureCollectorBinary, gateways } from './stack/collector.mjs';
 import { ensureJaegerBinary, jaeger, jaegerUrl } from './stack/jaeger.mjs';
+import { ensureBrokerAgent } from './stack/broker-agent.mjs';
 import { ensureKafkaJars, ensureTopics, kafkaNodes } from './stack/kafka.mjs';
 import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
 import { postgres } from './stack/postgres.mjs';
@@ -108,6 +109,7 @@ async function startInfrastructure(config) {
     () => bringUp(postgres, config),
     async () => {
       await ensureKafkaJars(config);
+      await ensureBrokerAgent(config);
       // Together: a cluster's brokers need a majority of its controllers to become ready.
       await inParallel(kafkaNodes(config).map((node) => () => bringUp(node, config)));
       await ensureTopics(config);

@@ -22,12 +22,12 @@ import { parse as parseYaml } from 'yaml';
 
 // The native stack's own definitions (importing the script does not run it).
 import { CLUSTER, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, services as serviceReplicas, startOrder } from '../scripts/stack.mjs';
-import { demoEventTopics, kafkaTopics } from '../scripts/stack/config.mjs';
 import { namesContainer } from '../scripts/stack/services.mjs';
+import { brokerAgentEnvironment } from '../scripts/stack/broker-agent.mjs';
 import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose, readComposeFiles } from '../scripts/stack/compose.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const KAFKA_TOPICS = kafkaTopics(demoEventTopics());
+const KAFKA_TOPICS = loadStackConfig().topics;
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const read = (file) => readFileSync(path.join(ROOT, file), 'utf8');
 
@@ -494,13 +494,84 @@ test('kafka: internal and host listeners are consistent with their users and pub
 test('kafka-init creates exactly the native stack\'s topics, .env\'s and their dead-letter topics, idempotently', () => {
   loaded();
   const init = services['kafka-init'];
-  assert.equal(init.image, services.kafka.image, 'same image as the broker');
+  assert.equal(init.image, brokerBaseImage(), 'the image the broker is built from');
   assert.equal(environmentOf(raw.services['kafka-init']).KAFKA_TOPICS, '${KAFKA_TOPICS}', 'the topics come from .env');
   const { created, named } = kafkaInitTopics(init);
   const { replicationFactor } = loadStackConfig({ env: {} }).kafka;
   const byName = (a, b) => a.name.localeCompare(b.name);
   assert.deepEqual(created.sort(byName), KAFKA_TOPICS.map(({ name, partitions }) => ({ name, partitions, replicationFactor, config: undefined })).sort(byName));
   assert.deepEqual(named.filter((name) => !KAFKA_TOPICS.some((topic) => topic.name === name)), [], 'no topic it has not created');
+});
+
+/** The broker's Dockerfile (otel/kafka-broker.Dockerfile): its FROM, interpolated with .env, and its instructions. */
+const BROKER_DOCKERFILE = 'otel/kafka-broker.Dockerfile';
+function brokerBaseImage() {
+  const from = dockerfileInstructions(read(BROKER_DOCKERFILE)).find((i) => i.keyword === 'FROM');
+  return interpolateDeep(from.args, dotenv);
+}
+
+/**
+ * Every broker of a topology (kafka; kafka-2 and kafka-3 in the cluster) is the official image plus
+ * the OpenTelemetry Java agent, configured alike, and the native stack runs the same agent settings.
+ */
+function assertBrokerAgents(blocks, names, config) {
+  const agentKeys = (env) => Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('OTEL_') || key === 'KAFKA_OPTS'));
+  const [first] = names;
+  const firstAgent = agentKeys(environmentOf(blocks[first]));
+  for (const name of names) {
+    const block = blocks[name];
+    assert.equal(block.image, undefined, `${name}: built, so no image: key`);
+    assert.deepEqual(block.build, {
+      context: './otel',
+      dockerfile: 'kafka-broker.Dockerfile',
+      args: Object.fromEntries(['KAFKA_VERSION', 'OTEL_JAVAAGENT_VERSION', 'OTEL_JAVAAGENT_SHA256'].map((key) => [key, `\${${key}}`])),
+    }, `${name}: built from ${BROKER_DOCKERFILE} with the versions of .env`);
+    const env = environmentOf(block);
+    assert.equal(env.KAFKA_OPTS, '-javaagent:/opt/otel/opentelemetry-javaagent.jar', `${name}: the agent the Dockerfile adds`);
+    assert.equal(env.OTEL_SERVICE_NAME, name, `${name}: its series' job`);
+    assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, `deployment.environment.name=compose,service.instance.id=${name}`, `${name}: its series' instance`);
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318', `${name}: to the collector the services send to`);
+    assert.equal(env.OTEL_TRACES_EXPORTER, 'none', `${name}: no traces`);
+    assert.equal(env.OTEL_LOGS_EXPORTER, 'none', `${name}: no logs`);
+    assert.equal(env.OTEL_METRICS_EXPORTER, 'otlp');
+    assert.equal(String(env.OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED), 'false', `${name}: no instrumentation but JMX`);
+    assert.equal(String(env.OTEL_INSTRUMENTATION_JMX_METRICS_ENABLED), 'true');
+    assert.equal(env.OTEL_JMX_TARGET_SYSTEM, 'kafka-broker');
+    assert.ok(block.volumes.includes(`./otel/kafka-broker-jmx.yaml:${env.OTEL_JMX_CONFIG}:ro,z`), `${name}: mounts the rules OTEL_JMX_CONFIG names`);
+    const { OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, ...shared } = agentKeys(env);
+    const { OTEL_SERVICE_NAME: _name, OTEL_RESOURCE_ATTRIBUTES: _attributes, ...firstShared } = firstAgent;
+    assert.deepEqual(shared, firstShared, `${name}: the agent configured as ${first}`);
+
+    // Natively: the same variables, on 127.0.0.1, the rules file from the checkout.
+    const native = brokerAgentEnvironment(config, name);
+    assert.deepEqual(native, {
+      ...Object.fromEntries(Object.entries(agentKeys(env)).filter(([key]) => key !== 'KAFKA_OPTS').map(([key, value]) => [key, String(value)])),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${config.ports.otlpHttp}`,
+      OTEL_JMX_CONFIG: path.join(ROOT, 'otel', 'kafka-broker-jmx.yaml'),
+      OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=native,service.instance.id=${name}`,
+    }, `${name}: the native stack's agent settings`);
+  }
+}
+
+test('the broker runs the OpenTelemetry Java agent, JMX metrics only, to the collector; natively too', () => {
+  loaded();
+  assertBrokerAgents(raw.services, ['kafka'], loadStackConfig({ env: {} }));
+});
+
+test('the broker\'s Dockerfile adds the agent of .env\'s version to the official image, checked against .env\'s SHA-256', () => {
+  const instructions = dockerfileInstructions(read(BROKER_DOCKERFILE));
+  assert.equal(instructions.filter((i) => i.keyword === 'FROM').length, 1, 'one stage');
+  assert.equal(instructions.find((i) => i.keyword === 'FROM').args, 'apache/kafka:${KAFKA_VERSION}');
+  assert.match(read(BROKER_DOCKERFILE), /^# syntax=docker\/dockerfile:1\.20$/m, 'the frontend the services\' Dockerfile uses (ADD --checksum)');
+  const add = instructions.filter((i) => i.keyword === 'ADD');
+  assert.equal(add.length, 1);
+  const [args] = add.map((i) => i.args.replace(/\\\n\s*/g, ' ').split(/\s+/));
+  assert.ok(args.includes('--checksum=sha256:${OTEL_JAVAAGENT_SHA256}'), 'the jar .env pins, or no image');
+  assert.ok(args.includes('--chmod=755'), 'readable by appuser, and so is the folder ADD creates with the same mode');
+  assert.ok(args.includes('https://repo1.maven.org/maven2/io/opentelemetry/javaagent/opentelemetry-javaagent/${OTEL_JAVAAGENT_VERSION}/opentelemetry-javaagent-${OTEL_JAVAAGENT_VERSION}.jar'), 'from Maven Central');
+  assert.equal(args.at(-1), '/opt/otel/opentelemetry-javaagent.jar', 'where KAFKA_OPTS finds it');
+  assert.match(dotenv.OTEL_JAVAAGENT_VERSION, /^\d+\.\d+\.\d+$/, 'an exact version');
+  assert.match(dotenv.OTEL_JAVAAGENT_SHA256, /^[0-9a-f]{64}$/);
 });
 
 test('the collector and Jaeger mount the shared otel/ configs and agree with their defaults', () => {
@@ -770,6 +841,10 @@ test('cluster: three KRaft brokers voting together, topics with three copies and
   const config = clusterConfig();
   assert.deepEqual(config.cluster.brokers.map((b) => b.port), envs.map((env) => listenerAddresses(env.KAFKA_ADVERTISED_LISTENERS).HOST.port));
   assert.deepEqual(config.kafka, { replicationFactor: CLUSTER.replicationFactor, minInsyncReplicas: CLUSTER.minInsyncReplicas });
+});
+
+test('cluster: every broker runs the agent as kafka does, under its own name; natively too', () => {
+  assertBrokerAgents(readComposeFiles(ROOT, dotenv, CLUSTER_FILES).raw.services, ['kafka', 'kafka-2', 'kafka-3'], clusterConfig());
 });
 
 test('cluster: the services know every broker, the consumers run replicas, and the native stack runs the same', () => {

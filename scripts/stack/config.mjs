@@ -32,7 +32,7 @@ export function eventTopics(value = '') {
 /**
  * What is created before the services start: each topic and its dead-letter topic. 12 partitions:
  * a consumer handles up to 12 messages at once (`partitionsConsumedConcurrently` in common/src/kafka),
- * and a group can scale out to 12 replicas. Their copies: `config.kafka`, by topology.
+ * and a group can scale out to 12 replicas. The stack's: `config.topics`.
  */
 export function kafkaTopics(events) {
   const names = events.flatMap((name) => [name, deadLetterTopic(name)]);
@@ -43,8 +43,9 @@ export function kafkaTopics(events) {
 
 /**
  * The topics of the demo: KAFKA_TOPICS from the environment, or else from .env (the one list: compose's
- * kafka-init reads it too, and the chart's copy is checked against it). Read when asked, not at
- * import: the compose tools image has no .env, and compose gives it KAFKA_TOPICS.
+ * kafka-init reads it too, and the chart's copy is checked against it). For the scripts that run
+ * without the stack's configuration: the compose tools image has no .env, and compose gives it
+ * KAFKA_TOPICS. The stack has them as `config.topics`.
  */
 export function demoEventTopics(env = process.env) {
   const envFile = path.join(REPO_ROOT, '.env');
@@ -121,6 +122,8 @@ const NATIVE_PORT_VARIABLES = Object.freeze({
 /** Every key the stack reads from .env (or the environment). All are required. */
 const REQUIRED_KEYS = [
   'KAFKA_VERSION',
+  'OTEL_JAVAAGENT_VERSION',
+  'OTEL_JAVAAGENT_SHA256',
   'OTELCOL_VERSION',
   'JAEGER_GO_MODULE_VERSION',
   'PROMETHEUS_GO_MODULE_VERSION',
@@ -200,6 +203,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
     topology,
     versions: {
       kafka: get('KAFKA_VERSION'),
+      otelJavaagent: get('OTEL_JAVAAGENT_VERSION'),
+      otelJavaagentSha256: get('OTEL_JAVAAGENT_SHA256'),
       otelcol: get('OTELCOL_VERSION'),
       jaegerGoModule: get('JAEGER_GO_MODULE_VERSION'),
       prometheusGoModule: get('PROMETHEUS_GO_MODULE_VERSION'),
@@ -247,6 +252,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
   config.kafka = topology === 'cluster'
     ? { replicationFactor: CLUSTER.replicationFactor, minInsyncReplicas: CLUSTER.minInsyncReplicas }
     : { replicationFactor: 1, minInsyncReplicas: 1 };
+  config.topics = kafkaTopics(eventTopics(get('KAFKA_TOPICS')));
   config.composeFiles = topology === 'cluster' ? ['docker-compose.yml', CLUSTER.composeOverlay] : ['docker-compose.yml'];
   return config;
 }

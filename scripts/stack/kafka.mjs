@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { withAdmin } from '../lib/kafka-messages.mjs';
-import { demoEventTopics, kafkaBrokers, kafkaTopics } from './config.mjs';
+import { brokerAgentEnvironment, brokerAgentPath } from './broker-agent.mjs';
+import { kafkaBrokers } from './config.mjs';
 import { say, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { waitFor, tcpOpen } from './readiness.mjs';
@@ -134,8 +135,8 @@ function writeConfigFiles(config, paths, broker) {
   writeFileSync(paths.toolsLog4j, log4jProperties('WARN'));
 }
 
-function javaArgs(paths, heap, log4jFile, mainClass, args) {
-  return [`-Xmx${heap}`, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${paths.lib}/*`, mainClass, ...args];
+function javaArgs(paths, heap, log4jFile, mainClass, args, jvmOptions = []) {
+  return [`-Xmx${heap}`, ...jvmOptions, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${paths.lib}/*`, mainClass, ...args];
 }
 
 /** Runs a Kafka command-line tool (a short-lived JVM) with its output in kafka-tools.log. */
@@ -183,7 +184,7 @@ function withStackAdmin(config, use, { retries = 5, brokers = kafkaBrokers(confi
  */
 export async function ensureTopics(config) {
   const { replicationFactor, minInsyncReplicas } = config.kafka;
-  const demoTopics = kafkaTopics(demoEventTopics());
+  const demoTopics = config.topics;
   await withStackAdmin(config, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = demoTopics.filter((topic) => !existing.has(topic.name));
@@ -230,7 +231,7 @@ function kafkaNode(broker) {
   return {
     name,
     node: broker.node,
-    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${kafkaTopics(demoEventTopics()).map((t) => t.name).join(', ')})`,
+    describe: (config) => `127.0.0.1:${brokerOf(config).port} (KRaft node ${broker.node}, topics ${config.topics.map((t) => t.name).join(', ')})`,
     ports: (config) => [
       { port: brokerOf(config).port, envVar: brokerOf(config).envVar },
       { port: brokerOf(config).controller },
@@ -245,11 +246,13 @@ function kafkaNode(broker) {
       writeConfigFiles(config, paths, brokerOf(config));
       await formatStorageOnce(config, paths, name);
       // -Xmx512m: plenty for a demo broker, the RSS stays around 350-400 MB; 256m each for three.
+      // The OpenTelemetry agent exports the broker's JMX metrics, configured as in compose.
       return startDaemon(config, name, {
         command: 'java',
-        args: javaArgs(paths, isCluster(config) ? '256m' : '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties]),
+        args: javaArgs(paths, isCluster(config) ? '256m' : '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties],
+          [`-javaagent:${brokerAgentPath(config)}`]),
         cwd: paths.state,
-        env: process.env,
+        env: { ...process.env, ...brokerAgentEnvironment(config, name) },
       });
     },
 

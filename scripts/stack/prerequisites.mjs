@@ -1,8 +1,9 @@
 // Checks the tools the stack needs before anything starts, and names every missing one with the
 // way to install it. Build tools (mvn, go) are only required while their output is not cached yet.
 
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
+import { brokerAgentPath } from './broker-agent.mjs';
 import { StackError } from './output.mjs';
 import { collectorBinaryPresent } from './collector.mjs';
 import { jaegerBinaryPresent } from './jaeger.mjs';
@@ -53,9 +54,9 @@ export function checkPrerequisites(config) {
   const problems = [
     checkNode(),
     checkCommand('java', 'runs Kafka', '`apt-get install -y openjdk-17-jre-headless` (Java 17 or newer)'),
-    kafkaJarsPresent(config)
+    kafkaJarsPresent(config) && existsSync(brokerAgentPath(config))
       ? undefined
-      : checkCommand('mvn', 'downloads the Kafka jars once', '`apt-get install -y maven`'),
+      : checkCommand('mvn', 'downloads the Kafka jars and the brokers\' OpenTelemetry agent once', '`apt-get install -y maven`'),
     collectorBinaryPresent(config) && jaegerBinaryPresent(config) && prometheusBinaryPresent(config)
       ? undefined
       : checkCommand('go', 'builds the collector, Jaeger and Prometheus once',

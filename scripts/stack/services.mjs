@@ -23,7 +23,7 @@ export const NODE_ARGS = Object.freeze(['--import', '@demo/common/tracing', 'dis
  * The container addresses docker-compose.yml gives the services, and where the native stack has
  * the same thing on 127.0.0.1. A compose address missing here fails the start, naming it.
  */
-function nativeAddresses(config) {
+export function nativeAddresses(config) {
   const brokers = config.cluster.brokers.slice(1).map((broker) => [`kafka-${broker.node}:19092`, `127.0.0.1:${broker.port}`]);
   return {
     'kafka:19092': `127.0.0.1:${config.ports.kafka}`,
@@ -31,6 +31,13 @@ function nativeAddresses(config) {
     'postgres:5432': `127.0.0.1:${config.ports.postgres}`,
     'otel-collector:4318': `127.0.0.1:${config.ports.otlpHttp}`,
   };
+}
+
+/** `value` with every compose address of `addresses` (nativeAddresses) replaced by its 127.0.0.1 one. */
+export function onHost(value, addresses) {
+  let native = String(value ?? '');
+  for (const [inCompose, host] of Object.entries(addresses)) native = native.replaceAll(inCompose, host);
+  return native;
 }
 
 /** Whether `value` holds the address `name:port` (after the start, a `//`, an `@` or a comma). */
@@ -48,8 +55,7 @@ function serviceDefinition(service, { block, raw, base, addresses, containerName
   const port = parsePort(portVariable, publishedPort(base.ports[0]).host);
   const environment = {};
   for (const [key, value] of Object.entries(environmentOf(block))) {
-    let native = String(value ?? '');
-    for (const [inCompose, onHost] of Object.entries(addresses)) native = native.replaceAll(inCompose, onHost);
+    const native = onHost(value, addresses);
     const unknown = containerNames.find((name) => namesContainer(native, name));
     if (unknown) {
       throw new StackError('services', `docker-compose.yml gives ${service} ${key}=${value}: the native stack has no address for ${unknown} (scripts/stack/services.mjs, nativeAddresses)`);

@@ -150,6 +150,23 @@ describe('the chart deploys what the rest of the project describes', () => {
     assert.deepEqual(find(defaults, 'KafkaNodePool', '-nodes').spec.roles, ['controller', 'broker']);
   });
 
+  test('the brokers serve their own metrics through Strimzi\'s JMX exporter, under the names docs/observability.md lists', () => {
+    const kafka = find(defaults, 'Kafka', '');
+    const { type, valueFrom } = kafka.spec.kafka.metricsConfig;
+    assert.equal(type, 'jmxPrometheusExporter');
+    const configMap = find(defaults, 'ConfigMap', `-${valueFrom.configMapKeyRef.name.split('-').at(-1)}`);
+    assert.equal(configMap?.metadata.name, valueFrom.configMapKeyRef.name, 'the ConfigMap the Kafka names');
+    const { rules } = parseYaml(configMap.data[valueFrom.configMapKeyRef.key]);
+    // The JMX exporter appends _total to a COUNTER, as the collector's Prometheus exporter does.
+    const served = new Set(rules.map((rule) => (rule.type === 'COUNTER' ? `${rule.name}_total` : rule.name)));
+    const section = readFileSync(path.join(ROOT, 'docs', 'observability.md'), 'utf8').split(/^## /m).find((part) => part.startsWith('The brokers\' own metrics'));
+    const table = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| what'));
+    const documented = table.flatMap((line) => [...line.split('|')[2].matchAll(/`([a-zA-Z_0-9]+)`/g)].map((match) => match[1]));
+    assert.ok(documented.length >= 8, `the table of docs/observability.md: ${documented}`);
+    assert.deepEqual(documented.filter((name) => !served.has(name)), [], 'every metric the docs list, under its name');
+    for (const rule of rules) assert.match(rule.pattern, /^kafka\.(network|server|controller)<type=/, `${rule.name}: a Kafka MBean`);
+  });
+
   test('KEDA scales each consumer on its compose consumer group and its topic, up to the topic\'s partitions', () => {
     const { compose } = readCompose(ROOT, dotenv);
     const scaledObjects = defaults.filter((object) => object.kind === 'ScaledObject');

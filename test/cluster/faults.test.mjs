@@ -5,6 +5,8 @@
  * every trace whole and decided by one gateway, except the spans a killed process held in memory,
  * which are counted and must be explained by the kill (a crash loses them; docs/cluster.md says what
  * production does about it). Then Jaeger is restarted: its traces are on disk and must all be there.
+ * The brokers' own metrics (their OpenTelemetry agent, in Prometheus) must show the broker's absence:
+ * under-replicated partitions while it is down, none again once it is back.
  *
  * `npm run test:cluster` starts the native cluster (STACK_TOPOLOGY=cluster) with the gateways'
  * tail sampling keeping every trace (TAIL_SAMPLING_PERCENTAGE=100), so that each one can be checked.
@@ -16,7 +18,7 @@ import kafkajs from 'kafkajs';
 import { APP_ATTRIBUTES } from '../../common/dist/telemetry/attributes.js';
 import { percentile } from '../../scripts/lib/load.mjs';
 import { kafkaClient, readMessages, withAdmin } from '../../scripts/lib/kafka-messages.mjs';
-import { CLUSTER, SERVICES, demoEventTopics, kafkaBrokers, kafkaTopics, loadStackConfig } from '../../scripts/stack/config.mjs';
+import { CLUSTER, SERVICES, kafkaBrokers, loadStackConfig } from '../../scripts/stack/config.mjs';
 import { isAlive, readPid } from '../../scripts/stack/processes.mjs';
 import { serviceDefinitions } from '../../scripts/stack/services.mjs';
 import {
@@ -25,6 +27,7 @@ import {
   normalizeTrace,
   postStudent,
   postStudentsAtRate,
+  promql,
   query,
   serviceLogLines,
   sleep,
@@ -71,9 +74,32 @@ async function killHard(name) {
   return at;
 }
 
+/**
+ * The partitions the brokers lead that miss an in-sync copy, summed over the brokers, as Prometheus
+ * has them (docs/observability.md#the-brokers-own-metrics): undefined until a broker exported it.
+ */
+async function underReplicated() {
+  const [series] = await promql('sum(kafka_partition_underReplicated)');
+  return series?.value;
+}
+
+/** Samples `probe` every second until `stop()` says so: [{ at, value }]. */
+function sampleEverySecond(probe) {
+  const samples = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const value = await probe().catch(() => undefined);
+      if (value !== undefined) samples.push({ at: Date.now(), value });
+      await sleep(1000);
+    }
+  })();
+  return { samples, stop: async () => { running = false; await done; } };
+}
+
 /** Per topic partition, its replicas and in-sync replicas. */
 const partitionsOf = () => withAdmin(kafka, async (admin) =>
-  (await admin.fetchTopicMetadata({ topics: kafkaTopics(demoEventTopics()).map((t) => t.name) })).topics.flatMap((topic) => topic.partitions));
+  (await admin.fetchTopicMetadata({ topics: config.topics.map((t) => t.name) })).topics.flatMap((topic) => topic.partitions));
 
 /**
  * A message billing cannot process, in the trace of a POST: that trace gets an error branch. The
@@ -94,14 +120,16 @@ async function postErrorTrace(producer) {
   return { id, traceId, sentAt: Date.now(), withError: true };
 }
 
+/** Billing's `process student` of the poison message: the child of the POST's server span, since the test's producer makes no span. */
+const isPoisonDelivery = (span, spans) => span.name === 'process student' && spans.find((p) => p.spanId === span.parentId)?.kind === 'server';
+
 /**
- * The spans of an error trace's branch: billing's `process student` of the poison message (in error,
- * the child of the POST's server span, since the test's producer makes no span) and what it did.
+ * The spans of an error trace's branch: every delivery of the poison message (a rebalance while a
+ * broker restarts may deliver it again, at least once as Kafka promises) and what each did.
  */
 function errorBranch(spans) {
-  const root = spans.find((s) => s.name === 'process student' && spans.find((p) => p.spanId === s.parentId)?.kind === 'server');
-  const branch = root ? [root] : [];
-  for (let added = root; added; ) {
+  const branch = spans.filter((s) => isPoisonDelivery(s, spans));
+  for (let added = branch[0]; added; ) {
     added = spans.find((s) => !branch.includes(s) && branch.some((b) => b.spanId === s.parentId));
     if (added) branch.push(added);
   }
@@ -112,8 +140,9 @@ function errorBranch(spans) {
 function isWhole(spans, { withError }) {
   const branch = errorBranch(spans);
   const pipeline = spans.filter((s) => !branch.includes(s));
+  const deliveries = branch.filter((s) => isPoisonDelivery(s, spans));
   const errorBranchWhole = withError
-    ? branch[0]?.tags['otel.status_code'] === 'ERROR' && branch.some((s) => s.name === 'send student-dlt')
+    ? deliveries.length > 0 && deliveries.every((s) => s.tags['otel.status_code'] === 'ERROR') && branch.some((s) => s.name === 'send student-dlt')
     : branch.length === 0;
   return !connectionProblem(pipeline, SERVICES) && pipeline.some((s) => s.name === 'notify student') && errorBranchWhole;
 }
@@ -156,6 +185,9 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
       return true;
     }, { timeoutMs: 60_000, intervalMs: 500 });
 
+    // Every broker exports its metrics, and none counts a partition short of a copy yet.
+    await waitFor('Prometheus to count 0 under-replicated partitions on the brokers', async () => (await underReplicated()) === 0, { timeoutMs: 60_000, intervalMs: 1000 });
+
     const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     await producer.connect();
     t.after(() => producer.disconnect());
@@ -180,7 +212,8 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
 
     // One fault after the other, each once the previous one is over; the load stops TAIL_SECONDS
     // after the last (or after a failure, which is then reported).
-    const { brokerKilledAt, brokerUpAt, isrFullAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt } = await (async () => {
+    const brokerMetrics = sampleEverySecond(underReplicated);
+    const { brokerKilledAt, brokerUpAt, isrFullAt, underReplicatedZeroAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt } = await (async () => {
       await sleep(10_000);
       const brokerKilledAt = await killHard(BROKER);
       await sleep(15_000);
@@ -188,6 +221,10 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
       const brokerUpAt = Date.now();
       const isrFullAt = await waitFor('every partition to have three in-sync replicas again', async () =>
         (await partitionsOf()).every((p) => p.isr.length === 3) && Date.now(), { timeoutMs: 60_000, intervalMs: 500 });
+      // The agents export every 5 s, Prometheus scrapes every 5 s.
+      const underReplicatedZeroAt = await waitFor('Prometheus to count 0 under-replicated partitions again', async () =>
+        (await underReplicated()) === 0 && Date.now(), { timeoutMs: 60_000, intervalMs: 1000 });
+      await brokerMetrics.stop();
 
       await sleep(15_000);
       const billingKilledAt = await killHard(BILLING);
@@ -199,9 +236,10 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
       const gatewayKilledAt = await killHard(GATEWAY);
       await sleep(10_000);
       await start(GATEWAY);
-      return { brokerKilledAt, brokerUpAt, isrFullAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt: Date.now() };
+      return { brokerKilledAt, brokerUpAt, isrFullAt, underReplicatedZeroAt, billingKilledAt, billingUpAt, gatewayKilledAt, gatewayUpAt: Date.now() };
     })().finally(() => {
       loadEndsAt = Date.now() + TAIL_SECONDS * 1000;
+      brokerMetrics.stop();
     });
 
     const posted = await load;
@@ -267,6 +305,11 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
       `every student billed exactly once (${ids.length} student-billing messages) and notified`);
     t.diagnostic(`broker ${BROKER} killed -9: down ${seconds(brokerUpAt - brokerKilledAt)} (restart included), ${during(brokerKilledAt, brokerUpAt).length} POSTs meanwhile: ${latencies(during(brokerKilledAt, brokerUpAt))}; ` +
       `every partition 3 in-sync replicas again ${seconds(isrFullAt - brokerUpAt)} after it was back; failed send spans ${failedSends}`);
+    const whileDown = brokerMetrics.samples.filter((sample) => sample.at > brokerKilledAt && sample.at <= underReplicatedZeroAt);
+    const peak = whileDown.reduce((highest, sample) => (sample.value > highest.value ? sample : highest), { value: 0, at: brokerKilledAt });
+    const firstRaised = whileDown.find((sample) => sample.value > 0);
+    t.diagnostic(`broker metrics in Prometheus: under-replicated partitions 0 before the kill, above 0 from ${seconds((firstRaised?.at ?? NaN) - brokerKilledAt)} after it, ` +
+      `peak ${peak.value} at ${seconds(peak.at - brokerKilledAt)}; 0 again ${seconds(underReplicatedZeroAt - isrFullAt)} after every ISR was full`);
     t.diagnostic(`billing replica ${BILLING} killed -9: down ${seconds(billingUpAt - billingKilledAt)}; its partitions ${movedPartitions.sort((a, b) => a - b).join(',')} resumed on billing-consumer ` +
       `${seconds(resumedAt - billingKilledAt)} after the kill (the 15 s session timeout); duplicates suppressed ${duplicates}; ` +
       `traces missing its unexported spans ${byBilling.length}`);
@@ -284,6 +327,8 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     t.diagnostic(`Jaeger restarted: ${sample.length - lostByRestart.length} of ${sample.length} sampled traces still there with all their spans`);
 
     const problem = (spans) => (spans.length === 0 ? 'not in Jaeger' : connectionProblem(spans, SERVICES) ?? 'no notify student span, or no error branch');
+    assert.ok(peak.value > 0, `the brokers counted under-replicated partitions while ${BROKER} was down (samples: ${whileDown.map((sample) => sample.value).join(',')})`);
+
     assert.deepEqual(unexplained.map((p) => `${p.traceId} (POST ${seconds(p.sentAt - begin)} into the load): ${problem(spansOf.get(p.traceId))}`), [],
       'every trace is whole, but for the spans a killed process held');
 

@@ -29,8 +29,11 @@ const STAND_INS = Object.freeze({
   'docker/dockerfile': 'dockerfile-frontend',
 });
 
-/** Images BuildKit pulls while building the services (FROM node:..., # syntax=docker/dockerfile:...). */
-const PULLED_BY_BUILDKIT = ['node', 'docker/dockerfile'];
+/**
+ * Images BuildKit pulls while building the services (FROM node:..., # syntax=docker/dockerfile:...)
+ * and the brokers (otel/kafka-broker.Dockerfile: FROM apache/kafka:...).
+ */
+const PULLED_BY_BUILDKIT = ['node', 'docker/dockerfile', 'apache/kafka'];
 
 /**
  * Every image the compose files name (interpolated with .env and the environment, as compose does),

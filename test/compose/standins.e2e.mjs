@@ -63,21 +63,25 @@ describe('the stand-in images', () => {
     await waitFor('Postgres after a restart', () => queryOnce(url('secret'), 'SELECT count(*) FROM kept').then(() => true, () => false), { timeoutMs: 60_000, intervalMs: 500 });
   });
 
-  it(`${IMAGES.kafka}: KAFKA_* and CLUSTER_ID make a KRaft node, the bin/ tools answer, runs as uid 1000, restarts on its data`, async () => {
+  it(`${IMAGES.kafka}: KAFKA_* and CLUSTER_ID make a KRaft node, KAFKA_OPTS reaches the JVM, the bin/ tools answer, runs as uid 1000, restarts on its data`, async () => {
     const name = `${PREFIX}-kafka`;
     docker(['run', '-d', '--name', name, '-v', `${name}:/var/lib/kafka/data`,
       ...['CLUSTER_ID=HD9m_gXZSFe45xDGzFAs6g', 'KAFKA_NODE_ID=1', 'KAFKA_PROCESS_ROLES=broker,controller',
         'KAFKA_CONTROLLER_QUORUM_VOTERS=1@localhost:9093', 'KAFKA_LISTENERS=INTERNAL://:19092,CONTROLLER://:9093',
         'KAFKA_ADVERTISED_LISTENERS=INTERNAL://localhost:19092', 'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'KAFKA_INTER_BROKER_LISTENER_NAME=INTERNAL', 'KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER', 'KAFKA_LOG_DIRS=/var/lib/kafka/data',
-        'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1', 'KAFKA_HEAP_OPTS=-Xmx300m'].flatMap((variable) => ['-e', variable]),
+        'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1', 'KAFKA_HEAP_OPTS=-Xmx300m', 'KAFKA_OPTS=-Dstand.in.opts=passed'].flatMap((variable) => ['-e', variable]),
       IMAGES.kafka]);
     const apiVersions = ['exec', name, '/opt/kafka/bin/kafka-broker-api-versions.sh', '--bootstrap-server', 'localhost:19092'];
     await waitFor('the stand-in broker to answer', () => succeeds(apiVersions), { timeoutMs: 90_000, intervalMs: 2000 });
     docker(['exec', name, '/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', 'localhost:19092', '--create', '--topic', 'kept', '--partitions', '2']);
     assert.equal(uidOf(name), '1000');
-    assert.match(docker(['exec', name, 'sh', '-c', "tr '\\0' ' ' < /proc/1/cmdline"]), /-Xmx300m/, 'KAFKA_HEAP_OPTS sets the heap');
-    assert.match(docker(['exec', name, 'cat', '/opt/kafka/config/server.properties']), /^inter\.broker\.listener\.name=INTERNAL$/m);
+    const cmdline = docker(['exec', name, 'sh', '-c', "tr '\\0' ' ' < /proc/1/cmdline"]);
+    assert.match(cmdline, /-Xmx300m/, 'KAFKA_HEAP_OPTS sets the heap');
+    assert.match(cmdline, /-Dstand\.in\.opts=passed .*kafka\.Kafka/, 'KAFKA_OPTS reaches the broker\'s JVM, before its main class');
+    const properties = docker(['exec', name, 'cat', '/opt/kafka/config/server.properties']);
+    assert.match(properties, /^inter\.broker\.listener\.name=INTERNAL$/m);
+    assert.doesNotMatch(properties, /^opts=/m, 'KAFKA_OPTS is not a broker property');
     docker(['restart', name]);
     await waitFor('the broker after a restart', () => succeeds(apiVersions), { timeoutMs: 90_000, intervalMs: 2000 });
     assert.match(docker(['exec', name, '/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', 'localhost:19092', '--describe', '--topic', 'kept']), /PartitionCount: 2/);

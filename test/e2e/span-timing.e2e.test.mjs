@@ -1,131 +1,24 @@
 /**
- * Span timing under load, read back as the Jaeger UI reads it (/api/traces/<id>, whose answer carries
- * the warnings of Jaeger's clock-skew check, cmd/query/app/querysvc/internal/adjuster/clockskew.go in
- * Jaeger 1.76). That check compares each child with its parent when the two come from different
- * machines, a machine being the process's `ip` tag: a child no longer than its parent must lie within
- * it, a longer one must not start before it; any other child gets the warning "clock skew adjustment
- * disabled; not applying calculated delta of ...". The collector names the machine
- * (otel/collector.yaml, resource/machine), so the Kafka hops, which run after their parent in real
- * time, are not warned about.
- *
- * By default the OpenTelemetry JS SDK starts spans on a whole millisecond: starts stay in order, but a
- * child may end up to 1 ms after its parent in one process, and spans begun in the same millisecond
- * sort at random. SPAN_START_CLOCK=precise (common/src/alternatives/span-start-clock.ts) makes that
- * exact; it restarts the three services with it, then as they were.
+ * Span timing with the SDK's clock, under load (span-timing.mjs says what Jaeger checks). By default
+ * the OpenTelemetry JS SDK starts spans on a whole millisecond: starts stay in order, but a child may
+ * end up to 1 ms after its parent in one process, and spans begun in the same millisecond sort at
+ * random. The opt-in SPAN_START_CLOCK=precise makes that exact (span-start-clock.e2e.test.mjs).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { openLoop } from '../../scripts/lib/load.mjs';
-import { connectionProblem, env, fetchTrace, normalizeTrace, sleep, start, stop, waitFor } from './support.mjs';
-import { SERVICES } from '../../scripts/stack/config.mjs';
+import { before, describe, it } from 'node:test';
+import { TRACES_UNDER_LOAD, assertNoWarning, outOfParent, tracesUnderLoad } from './span-timing.mjs';
 
-const RATE_PER_SECOND = 20;
-const SECONDS = 8;
-
-const isMessaging = (span) => span.kind === 'producer' || span.kind === 'consumer';
-const describeSpan = (span, parent) =>
-  `${span.name} (${span.service}, trace ${span.traceId}): starts ${span.start - parent.start} µs after ${parent.name}, ends ${span.end - parent.end} µs after it`;
-
-/** Every parent/child pair of the traces. */
-function parentChildPairs(traces) {
-  return traces.flatMap((spans) => {
-    const byId = new Map(spans.map((span) => [span.spanId, span]));
-    return spans.map((span) => ({ span, parent: byId.get(span.parentId) })).filter(({ parent }) => parent);
-  });
-}
-
-/** Traces taken under load, once every one reached the notifier: one entry per trace, its spans. */
-async function tracesUnderLoad() {
-  const results = await openLoop({ apiUrl: env.apiUrl, rate: RATE_PER_SECOND, seconds: SECONDS });
-  const traceIds = results.filter((result) => result.status === 201).map((result) => result.traceId);
-  assert.equal(traceIds.length, RATE_PER_SECOND * SECONDS, 'every POST answered 201 with a traceresponse');
-  // Each service exports in its own batches: wait until every trace reached the notifier, then let
-  // the last batches land.
-  const isComplete = (spans) => connectionProblem(spans, SERVICES) === undefined && spans.some((s) => s.name === 'notify student');
-  await waitFor(
-    `all ${traceIds.length} traces to be complete in Jaeger`,
-    async () => {
-      for (const traceId of traceIds) {
-        const data = await fetchTrace(traceId);
-        if (!data?.length || !isComplete(data.flatMap(normalizeTrace))) return false;
-      }
-      return true;
-    },
-    { timeoutMs: 90_000, intervalMs: 2000 },
-  );
-  await sleep(2000);
-  const traces = [];
-  for (const traceId of traceIds) traces.push((await fetchTrace(traceId)).flatMap(normalizeTrace));
-  return traces;
-}
-
-function assertNoWarning(t, traces) {
-  const spans = traces.flat();
-  const warned = spans.filter((span) => span.warnings.length > 0);
-  t.diagnostic(`${spans.length} spans, ${warned.length} with a warning`);
-  assert.deepEqual(
-    warned.map((span) => `${span.name} (${span.service}, trace ${span.traceId}): ${span.warnings.join('; ')}`),
-    [],
-    `${warned.length} of ${spans.length} spans carry a warning`,
-  );
-}
-
-/** Children that start before their parent (across processes too: one machine, one clock), and synchronous children of one process that end after it. */
-function outOfParent(traces) {
-  const pairs = parentChildPairs(traces);
-  const sameProcess = pairs.filter(({ span, parent }) => parent.processId === span.processId);
-  return {
-    pairs: pairs.length,
-    startsEarly: pairs.filter(({ span, parent }) => span.start < parent.start).map(({ span, parent }) => describeSpan(span, parent)),
-    // The relay's send outlasts the request that wrote the outbox row; everything else is awaited by its parent.
-    endsLate: sameProcess.filter(({ span, parent }) => !isMessaging(span) && span.end > parent.end).map(({ span, parent }) => describeSpan(span, parent)),
-  };
-}
-
-describe(`span timing in Jaeger, ${RATE_PER_SECOND * SECONDS} traces taken under load`, () => {
-  describe('by default (the SDK starts spans on a whole millisecond)', () => {
-    let traces;
-    before(async () => {
-      traces = await tracesUnderLoad();
-    });
-
-    it('no span carries a Jaeger warning', (t) => assertNoWarning(t, traces));
-
-    it('every child starts at or after its parent', (t) => {
-      const { pairs, startsEarly, endsLate } = outOfParent(traces);
-      t.diagnostic(`${pairs} parent/child pairs; ${endsLate.length} synchronous children end after their parent (by less than 1 ms)`);
-      assert.deepEqual(startsEarly, [], 'children that start before their parent');
-    });
+describe(`span timing in Jaeger, ${TRACES_UNDER_LOAD} traces taken under load (the SDK starts spans on a whole millisecond)`, () => {
+  let traces;
+  before(async () => {
+    traces = await tracesUnderLoad();
   });
 
-  describe('with SPAN_START_CLOCK=precise', () => {
-    let traces;
-    before(async () => {
-      process.env.SPAN_START_CLOCK = 'precise';
-      await stop(...SERVICES);
-      await start(...SERVICES);
-      traces = await tracesUnderLoad();
-    });
-    after(async () => {
-      delete process.env.SPAN_START_CLOCK;
-      await stop(...SERVICES);
-      await start(...SERVICES);
-    });
+  it('no span carries a Jaeger warning', (t) => assertNoWarning(t, traces));
 
-    it('no span carries a Jaeger warning', (t) => assertNoWarning(t, traces));
-
-    it('every child starts at or after its parent, and a synchronous one ends within it', (t) => {
-      const { pairs, startsEarly, endsLate } = outOfParent(traces);
-      t.diagnostic(`${pairs} parent/child pairs`);
-      assert.deepEqual(startsEarly, [], 'children that start before their parent');
-      assert.deepEqual(endsLate, [], 'children that end after their parent');
-    });
-
-    it('starts spans with sub-millisecond precision', () => {
-      const spans = traces.flat();
-      const wholeMillisecond = spans.filter((span) => span.start % 1000 === 0);
-      // On a whole millisecond by chance: about one start in a thousand.
-      assert.ok(wholeMillisecond.length <= spans.length / 100, `${wholeMillisecond.length} of ${spans.length} spans start on a whole millisecond`);
-    });
+  it('every child starts at or after its parent', (t) => {
+    const { pairs, startsEarly, endsLate } = outOfParent(traces);
+    t.diagnostic(`${pairs} parent/child pairs; ${endsLate.length} synchronous children end after their parent (by less than 1 ms)`);
+    assert.deepEqual(startsEarly, [], 'children that start before their parent');
   });
 });
