@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Kafka } from './kafkajs-api.js';
 import { assertLibrdkafkaFeatures } from './librdkafka-features.js';
 
@@ -8,22 +9,26 @@ export interface ConfluentClient {
   librdkafkaVersion: string;
 }
 
-// A name TypeScript does not resolve: the project compiles where the package is absent.
-const PACKAGE: string = '@confluentinc/kafka-javascript';
+// Through require, not an import: the project compiles where the package is absent, and a service
+// checks it synchronously while it is configured.
+const PACKAGE = '@confluentinc/kafka-javascript';
+const require = createRequire(import.meta.url);
 
 /**
- * `@confluentinc/kafka-javascript`, checked before anything uses it. It is an optional dependency:
- * npm ci leaves it out without a word where librdkafka does not compile, and kafkajs, the default,
- * does not need it.
+ * `@confluentinc/kafka-javascript`, checked before anything uses it: installed (an optional
+ * dependency, which npm ci leaves out without a word where librdkafka does not compile) and built
+ * with every feature. A service with KAFKA_CLIENT=confluent asks for it as it is configured, so that
+ * it refuses to start, naming the cause, instead of failing at each connection attempt.
  */
-export async function loadConfluentClient(): Promise<ConfluentClient> {
+export function confluentClient(packageName = PACKAGE): ConfluentClient {
   let client: ConfluentClient;
   try {
-    client = ((await import(PACKAGE)) as { default: ConfluentClient }).default;
+    client = require(packageName) as ConfluentClient;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    const notFound = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && (error as Error).message.includes(`'${packageName}'`);
+    if (!notFound) throw error;
     throw new Error(
-      `${PACKAGE} is not installed: npm ci leaves it out when librdkafka does not compile ` +
+      `KAFKA_CLIENT=confluent, but ${packageName} is not installed: npm ci leaves it out when librdkafka does not compile ` +
         '(docs/known-limits.md#the-confluent-client-built-here)',
       { cause: error },
     );

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@nestjs/common';
 import { ClientKafka, type CustomClientOptions, type ServerKafka } from '@nestjs/microservices';
-import { loadConfluentClient } from './confluent-client.js';
+import { confluentClient } from './confluent-client.js';
 import { instrumentKafka, type KafkaTracingConfig } from './instrument-kafka.js';
 import { type ConfluentLogger, type KafkaClientOptions, kafkaConfig } from './kafkajs-options.js';
 import { kafkajsShaped, type TransportOptions } from './kafkajs-shaped.js';
@@ -33,8 +33,8 @@ interface ClientSource {
 }
 
 /** A traced confluent `Kafka`, kafkajs-shaped; created at each connection attempt, as Nest does. */
-async function createKafka({ options, clientId, brokers, logger }: ClientSource, tracing: KafkaTracingConfig) {
-  const { KafkaJS } = await loadConfluentClient();
+function createKafka({ options, clientId, brokers, logger }: ClientSource, tracing: KafkaTracingConfig) {
+  const { KafkaJS } = confluentClient();
   const config = kafkaConfig({ ...options.client, clientId, brokers }, nestLogger(logger));
   return kafkajsShaped(instrumentKafka(new KafkaJS.Kafka(config), tracing), options);
 }
@@ -44,8 +44,8 @@ type KafkaServer = new (...args: any[]) => ServerKafka;
 /** `Server` (ServerKafka, or a subclass of it) on the confluent client. */
 export function onConfluentClient<S extends KafkaServer>(Server: S, tracing: KafkaTracingConfig): S {
   return class ConfluentKafkaServer extends Server {
-    override createClient<T>(): Promise<T> {
-      return createKafka({ options: this.options, clientId: this.clientId, brokers: this.brokers, logger: this.logger }, tracing) as Promise<T>;
+    override async createClient<T>(): Promise<T> {
+      return createKafka({ options: this.options, clientId: this.clientId, brokers: this.brokers, logger: this.logger }, tracing) as T;
     }
   };
 }
@@ -57,9 +57,9 @@ export function onConfluentClient<S extends KafkaServer>(Server: S, tracing: Kaf
  */
 export function confluentKafkaClient(tracing: KafkaTracingConfig): CustomClientOptions['customClass'] {
   class ConfluentKafkaClient extends ClientKafka {
-    override createClient<T>(): Promise<T> {
-      if (!this.producerOnlyMode) return Promise.reject(new Error('The confluent Kafka client is producer only (producerOnlyMode)'));
-      return createKafka({ options: this.options, clientId: this.clientId, brokers: this.brokers, logger: this.logger }, tracing) as Promise<T>;
+    override async createClient<T>(): Promise<T> {
+      if (!this.producerOnlyMode) throw new Error('The confluent Kafka client is producer only (producerOnlyMode)');
+      return createKafka({ options: this.options, clientId: this.clientId, brokers: this.brokers, logger: this.logger }, tracing) as T;
     }
   }
   // ClientKafka's status is typed narrower (KafkaStatus) than the ClientProxy that `customClass` names.

@@ -10,14 +10,14 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { APP_ATTRIBUTES } from '../telemetry/attributes.js';
 import { handOverRuns, useInMemoryTracing, useOnDemandMetrics } from '../testing.js';
-import { loadConfluentClient } from './confluent-client.js';
+import { confluentClient } from './confluent-client.js';
 import { instrumentKafka } from './instrument-kafka.js';
 import type { KafkaMessage, Message } from './kafkajs-api.js';
 import { kafkaTracingConfig } from './tracing-config.js';
 
 const tracing = useInMemoryTracing();
 const metrics = useOnDemandMetrics();
-const { KafkaJS } = await loadConfluentClient();
+const { KafkaJS } = confluentClient();
 const env = { KAFKA_CONSUMER_GROUP: 'billing-consumer', OTEL_SERVICE_NAME: 'billing-consumer', KAFKA_BROKERS: 'kafka:9092' };
 const EVENT_ID = '5f0c6a57-0c1e-4d4a-9d3b-2b7e8f1a6c42';
 

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
-import { loadConfluentClient } from './confluent-client.js';
+import { confluentClient } from './confluent-client.js';
 import type { Consumer, Kafka, Producer, TopicMessages } from './kafkajs-api.js';
 import { consumerConfig, kafkaConfig, kafkajsSendTimeoutMs, producerConfig } from './kafkajs-options.js';
 import { kafkajsShaped } from './kafkajs-shaped.js';
 import { STATUS_EVENTS } from './status-events.js';
 
-const { KafkaJS } = await loadConfluentClient();
+const { KafkaJS } = confluentClient();
 const silent = { info() {}, warn() {}, error() {}, debug() {}, namespace: () => silent, setLogLevel() {} };
 
 /** A Kafka that records the configurations and records it is given. */

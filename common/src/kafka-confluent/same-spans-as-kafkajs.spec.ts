@@ -13,7 +13,7 @@ import { EVENT_ID_HEADER } from '../contracts/headers.js';
 import { APP_ATTRIBUTES } from '../telemetry/attributes.js';
 import { instrumentations } from '../telemetry/instrumentations.js';
 import { handOverRuns, useInMemoryTracing } from '../testing.js';
-import { loadConfluentClient } from './confluent-client.js';
+import { confluentClient } from './confluent-client.js';
 import { instrumentKafka } from './instrument-kafka.js';
 import type { KafkaMessage } from './kafkajs-api.js';
 import { kafkaTracingConfig } from './tracing-config.js';
@@ -23,7 +23,7 @@ const env = { KAFKA_CONSUMER_GROUP: 'billing-consumer', OTEL_SERVICE_NAME: 'bill
 const enabled = instrumentations(env);
 // Required after the instrumentations are enabled, so that their require hook patches kafkajs.
 const { Kafka } = createRequire(import.meta.url)('kafkajs') as { Kafka: new (config: KafkaConfig) => KafkaJsClient };
-const { KafkaJS } = await loadConfluentClient();
+const { KafkaJS } = confluentClient();
 
 // Nothing listens on port 1: kafkajs fails fast, after the instrumentation has done its part.
 const kafkajs = new Kafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, connectionTimeout: 100, logCreator: () => () => {} });

@@ -3,6 +3,7 @@ import type { ConsumerEnvironment, ServiceEnvironment } from '../config/environm
 import { type ClientProvider, type KafkaOptions, type MicroserviceOptions, ServerKafka, Transport } from '@nestjs/microservices';
 import { type KafkaConfig, Partitioners, type ProducerConfig } from 'kafkajs';
 import { EachBatchKafkaServer } from '../alternatives/each-batch-kafka.server.js';
+import { confluentClient } from '../kafka-confluent/confluent-client.js';
 import { confluentKafkaClient, onConfluentClient } from '../kafka-confluent/confluent-transport.js';
 import { kafkaTracingConfig } from '../kafka-confluent/tracing-config.js';
 import { kafkaClientId } from './client-id.js';
@@ -48,6 +49,8 @@ export interface ConsumerStart {
 /** KAFKA_CLIENT=confluent: the confluent client, traced by instrument-kafka.ts as the service is configured. */
 function onConfluent(config: ConfigService<ServiceEnvironment, true>) {
   if (config.get('KAFKA_CLIENT', { infer: true }) !== 'confluent') return undefined;
+  // Now, not at the first connection: a service without the package refuses to start, saying why.
+  confluentClient();
   return kafkaTracingConfig({
     KAFKA_BROKERS: config.get('KAFKA_BROKERS', { infer: true }),
     OTEL_SERVICE_NAME: config.get('OTEL_SERVICE_NAME', { infer: true }),
