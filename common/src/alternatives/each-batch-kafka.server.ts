@@ -8,8 +8,9 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
  * kafkajs `eachBatch` instead of `eachMessage`, the messages a fetch returned for one partition together. Each one still goes to its `@EventPattern` handler
  * (dead letters included), one after the other, in the trace it was sent in.
  *
- * For a batch, instrumentation-kafkajs starts a `poll <topic>` span in a new trace, with a `process
- * <topic>` child per message linked to the message's producer span. Left at that, the handler's work
+ * For a batch, instrumentation-kafkajs (and instrument-kafka.ts on the confluent client) starts a
+ * `poll <topic>` span in a new trace, with a `process <topic>` child per message linked to the
+ * message's producer span. Left at that, the handler's work
  * would land in the poll's trace, cut off from the request that caused it. So each message is
  * handled in the context extracted from its own headers, and its spans (`notify student`) are
  * children of its producer span; the poll span gets a link to every message it brought in.

@@ -198,7 +198,7 @@ describe('instrumentKafka: eachMessage', () => {
 });
 
 describe('instrumentKafka: eachBatch', () => {
-  it('a `poll` span in a new trace, linked to every message, with a `process` child per message linked to its own', async () => {
+  it('a `poll` span in a new trace, with a `process` child per message linked to its own', async () => {
     tracing.reset();
     const { kafka, handedOver } = tracedKafka();
     let activeInHandler: string | undefined;
@@ -217,7 +217,8 @@ describe('instrumentKafka: eachBatch', () => {
     assert.equal(poll.parentSpanContext, undefined);
     assert.ok(sent.every(({ sendSpan }) => poll.spanContext().traceId !== sendSpan.traceId), 'a trace of its own');
     assert.equal(activeInHandler, poll.spanContext().spanId, 'the poll span is active in the handler');
-    assert.deepEqual(linkedTo(poll), sent.map(({ sendSpan }) => sendSpan.spanId));
+    // As instrumentation-kafkajs: the handler links the poll span (EachBatchKafkaServer, for both clients).
+    assert.deepEqual(linkedTo(poll), []);
     assert.equal(poll.attributes['messaging.batch.message_count'], 2);
     assert.equal(poll.attributes['messaging.operation.type'], 'receive');
 

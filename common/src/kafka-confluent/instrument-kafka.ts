@@ -8,7 +8,6 @@
  * - a `process` span of a single message is linked to the message's creation context as well as its
  *   child, as the conventions ask (instrumentation-kafkajs leaves the link to a hook);
  * - `consumerTrace: 'link'` makes that span a root linked to the creation context (KAFKA_CONSUMER_TRACE);
- * - the `poll` span of a batch is linked to every message's creation context;
  * - messaging.client.operation.duration times each send call (kafkajs' client reports each broker
  *   request, which this API does not show); `messaging.kafka.cluster.id` is not known to this API.
  */
@@ -213,15 +212,15 @@ export function instrumentKafka<K extends Kafka>(kafka: K, config: KafkaTracingC
   };
 
   /**
-   * A batch is a `poll <topic>` span in a new trace, linked to every message's creation context, with
-   * a `process <topic>` child per message linked to its own. Every span lasts as long as the handler.
+   * A batch is a `poll <topic>` span in a new trace with a `process <topic>` child per message, linked
+   * to the message's creation context. Every span lasts as long as the handler. As with kafkajs, the
+   * poll span's links to the messages are the handler's to add (EachBatchKafkaServer does, for both).
    */
   const tracedEachBatch = (eachBatch: (payload: EachBatchPayload) => Promise<void>) => (payload: EachBatchPayload) => {
     const { topic, partition, messages } = payload.batch;
     const sentIn = messages.map((message) => propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaderGetter));
     const poll = tracer.startSpan(`poll ${topic}`, {
       kind: SpanKind.CLIENT,
-      links: sentIn.flatMap(creationLink),
       attributes: {
         [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: messages.length,
         [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
