@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the unit tests: the compiled spec of every workspace's src/**/*.spec.ts, then test/*.test.mjs.
+// Runs the unit tests: the compiled spec of every workspace's src/**/*.spec.ts, then test/*.test.mjs,
+// then the Go consumer's (go test in receipt-consumer/).
 // The specs are listed from their sources: one deleted or renamed since the last build is not run
 // again from what dist/ still holds.
 //
@@ -23,5 +24,8 @@ if (unbuilt.length > 0) {
 }
 const files = [...specs, ...globSync('test/*.test.mjs', { cwd: ROOT }).sort()];
 
-const { status } = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { cwd: ROOT, stdio: 'inherit' });
-process.exit(status ?? 1);
+const node = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { cwd: ROOT, stdio: 'inherit' });
+console.log('\n--- receipt-consumer: go test ./...');
+const go = spawnSync('go', ['test', './...'], { cwd: path.join(ROOT, 'receipt-consumer'), stdio: 'inherit' });
+if (go.error) console.error(`test:unit: go test could not run (${go.error.message}): Go 1.26 or newer must be on the PATH`);
+process.exit(node.status === 0 && go.status === 0 ? 0 : 1);

@@ -45,7 +45,7 @@ const PINNED_IMAGES = {
 };
 
 /** Services that only start when their profile is asked for, and the profile. */
-const PROFILE_SERVICES = { tools: 'cli', load: 'load' };
+const PROFILE_SERVICES = { 'receipt-consumer': 'go', tools: 'cli', load: 'load' };
 
 /**
  * Services whose image cannot run any health probe (no shell, no HTTP client), each mapped to the

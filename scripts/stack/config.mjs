@@ -236,6 +236,8 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
     // The collector adds otel/collector-tail-sampling.yaml to its configuration (the cluster's
     // gateways always do).
     tailSampling: parseSwitch('TAIL_SAMPLING', env.TAIL_SAMPLING),
+    // receipt-consumer, the opt-in Go consumer (docs/go-consumer.md), runs too.
+    goConsumer: parseSwitch('GO_CONSUMER', env.GO_CONSUMER),
     paths: {
       root: REPO_ROOT,
       cacheDir,

@@ -2,14 +2,15 @@
 // `npm run build` (incremental), then run with the same Node as this script and the environment
 // their docker-compose.yml blocks set, pointed at 127.0.0.1. In the cluster topology the blocks of
 // docker-compose.cluster.yml are merged over them, and a service with `deploy.replicas: N` runs N
-// processes: `billing-consumer`, `billing-consumer-2`... each on its own port.
+// processes: `billing-consumer`, `billing-consumer-2`... each on its own port. With GO_CONSUMER=on
+// it also runs receipt-consumer, the opt-in Go consumer (compose's `go` profile), built with `go build`.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES, parsePort } from './config.mjs';
 import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readComposeFiles } from './compose.mjs';
 import { StackError, step } from './output.mjs';
-import { logFile, runCommand, startDaemon } from './processes.mjs';
+import { logFile, readPid, runCommand, startDaemon } from './processes.mjs';
 import { httpStatus, waitFor } from './readiness.mjs';
 
 /**
@@ -18,6 +19,9 @@ import { httpStatus, waitFor } from './readiness.mjs';
  * Tuning flags are not part of it: docker-compose.yml sets them in NODE_OPTIONS, for both.
  */
 export const NODE_ARGS = Object.freeze(['--import', '@demo/common/tracing', 'dist/main.js']);
+
+/** The opt-in Go consumer of `student-billing` (receipt-consumer/, docs/go-consumer.md). */
+export const GO_CONSUMER = 'receipt-consumer';
 
 /**
  * The container addresses docker-compose.yml gives the services, and where the native stack has
@@ -80,7 +84,7 @@ export function serviceDefinitions(config) {
     const { base, compose } = readComposeFiles(config.paths.root, config.variables, config.composeFiles);
     const interpolatedBase = interpolateDeep(base, config.variables);
     const context = { addresses: nativeAddresses(config), containerNames: Object.keys(compose.services) };
-    definitions.set(config, Object.fromEntries(SERVICES.map((service) => {
+    definitions.set(config, Object.fromEntries([...SERVICES, GO_CONSUMER].map((service) => {
       if (!compose.services[service]) {
         throw new StackError('services', `${service} is a workspace with src/main.ts, but docker-compose.yml has no service ${service}`, {
           hint: 'add its block to docker-compose.yml (a copy of notifier-consumer\'s, renamed) and its port to .env',
@@ -100,11 +104,12 @@ export function serviceDefinitions(config) {
 /** The services in groups that start one after the other, each after what it depends_on in compose. */
 export function startOrder(config) {
   const definitionsOf = serviceDefinitions(config);
+  const names = [...new Set(services(config).map((replica) => replica.service))];
   const groups = [];
   const started = new Set();
-  while (started.size < SERVICES.length) {
-    const group = SERVICES.filter((s) => !started.has(s) && definitionsOf[s].dependsOn.every((d) => started.has(d)));
-    if (group.length === 0) throw new StackError('services', `docker-compose.yml: the services' depends_on form a cycle among ${SERVICES.filter((s) => !started.has(s)).join(', ')}`);
+  while (started.size < names.length) {
+    const group = names.filter((s) => !started.has(s) && definitionsOf[s].dependsOn.every((d) => started.has(d)));
+    if (group.length === 0) throw new StackError('services', `docker-compose.yml: the services' depends_on form a cycle among ${names.filter((s) => !started.has(s)).join(', ')}`);
     group.forEach((s) => started.add(s));
     groups.push(group);
   }
@@ -122,7 +127,7 @@ function servicePort(service, config, replica = 1) {
 
 /** The environment of one service in the native stack (its compose environment, on 127.0.0.1). */
 export function serviceEnvironment(service, config) {
-  if (!SERVICES.includes(service)) throw new Error(`unknown service ${service}`);
+  if (![...SERVICES, GO_CONSUMER].includes(service)) throw new Error(`unknown service ${service}`);
   return serviceDefinitions(config)[service].environment;
 }
 
@@ -161,11 +166,14 @@ export async function buildServices(config) {
   }
 }
 
+/** How a Node service runs: `node --import @demo/common/tracing dist/main.js` in its folder. */
+const nodeService = (service) => (config) => ({ command: process.execPath, args: NODE_ARGS, cwd: serviceDir(service, config) });
+
 /**
  * One stack component per service replica, with the same shape as kafka, postgres, jaeger, collector.
  * The replicas of a service share its folder: the pid file tells them apart.
  */
-function serviceComponent(service, replica) {
+function serviceComponent(service, replica, { program = nodeService(service), build = async () => {} } = {}) {
   const name = replicaName(service, replica);
   const readyUrl = (config) => `http://127.0.0.1:${servicePort(service, config, replica)}/health/ready`;
   return {
@@ -173,18 +181,15 @@ function serviceComponent(service, replica) {
     service,
     describe: (config) => `http://127.0.0.1:${servicePort(service, config, replica)} (ready: ${readyUrl(config)})`,
     ports: (config) => [{ port: servicePort(service, config, replica), envVar: replica === 1 ? serviceDefinitions(config)[service].portVariable : 'REPLICA_PORT_OFFSET' }],
-    processSignature: (config) => ({ argv: NODE_ARGS, cwd: serviceDir(service, config) }),
+    processSignature: (config) => ({ argv: [program(config).command, ...program(config).args], cwd: serviceDir(service, config) }),
     expectedStart: '~5-20 s',
     // Consumers leave their group on SIGTERM, which can take a few seconds (a fetch in flight).
     stopTimeoutMs: 20_000,
 
-    start: (config) =>
-      startDaemon(config, name, {
-        command: process.execPath,
-        args: NODE_ARGS,
-        cwd: serviceDir(service, config),
-        env: { ...process.env, ...replicaEnvironment(service, config, replica) },
-      }),
+    async start(config) {
+      await build(config);
+      return startDaemon(config, name, { ...program(config), env: { ...process.env, ...replicaEnvironment(service, config, replica) } });
+    },
 
     async waitReady(config, pid) {
       await waitFor(name, `${readyUrl(config)} to answer 200`, async () => (await httpStatus(readyUrl(config))) === 200, {
@@ -196,8 +201,22 @@ function serviceComponent(service, replica) {
   };
 }
 
-/** Every replica of every service this topology runs (one of each in the single-node stack). */
+/** `go build` of receipt-consumer/ into the cache: incremental, as Go caches each package it compiled. */
+async function buildGoConsumer(config) {
+  await step(GO_CONSUMER, 'building (go build)', '~1 s when up to date, 1-2 min the first time', () =>
+    runCommand(GO_CONSUMER, 'go', ['build', '-o', goConsumerBinary(config), '.'], { cwd: serviceDir(GO_CONSUMER, config), log: logFile(config, `build-${GO_CONSUMER}`) }),
+  );
+}
+
+const goConsumerBinary = (config) => path.join(config.paths.cacheDir, GO_CONSUMER, GO_CONSUMER);
+
+/**
+ * Every replica of every service this topology runs (one of each in the single-node stack), and
+ * receipt-consumer with GO_CONSUMER=on, or while it still runs from a start with it.
+ */
 export function services(config) {
-  return SERVICES.flatMap((service) =>
+  const node = SERVICES.flatMap((service) =>
     Array.from({ length: serviceDefinitions(config)[service].replicas }, (_, index) => serviceComponent(service, index + 1)));
+  const go = serviceComponent(GO_CONSUMER, 1, { program: (c) => ({ command: goConsumerBinary(c), args: [], cwd: serviceDir(GO_CONSUMER, c) }), build: buildGoConsumer });
+  return config.goConsumer || readPid(config, GO_CONSUMER) !== undefined ? [...node, go] : node;
 }
