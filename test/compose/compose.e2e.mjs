@@ -117,9 +117,8 @@ describe('docker compose, for real', () => {
     // stack (compose's side of a fork is the static check); the opt-in alternatives
     // (common/src/alternatives) and the slow handler's heartbeats are code paths that compose only
     // passes a variable to. They run on the native stack, which takes ~3.5 min off CI. And
-    // kafka-clients.e2e: the images are built without the confluent client (docs/known-limits.md);
-    // go-consumer.e2e: its image needs a stand-in for golang (docs/go-consumer.md#tests).
-    const nativeOnly = ['fork', 'batch', 'consumer-trace', 'client-traceparent', 'span-start-clock', 'slow-handler', 'kafka-clients', 'go-consumer']
+    // kafka-clients.e2e: the images are built without the confluent client (docs/known-limits.md).
+    const nativeOnly = ['fork', 'batch', 'consumer-trace', 'client-traceparent', 'span-start-clock', 'slow-handler', 'kafka-clients']
       .map((name) => `${name}.e2e.test.mjs`);
     const files = e2eTestFiles().filter((file) => !nativeOnly.includes(path.basename(file)));
     // Without this test's NODE_TEST_CONTEXT: the suite's own runner would take itself for a child and run nothing.

@@ -27,23 +27,39 @@ const STAND_INS = Object.freeze({
   'jaegertracing/jaeger': 'jaeger',
   'prom/prometheus': 'prometheus',
   'docker/dockerfile': 'dockerfile-frontend',
+  golang: 'golang',
 });
 
 /**
- * Images BuildKit pulls while building the services (FROM node:..., # syntax=docker/dockerfile:...)
- * and the brokers (otel/kafka-broker.Dockerfile: FROM apache/kafka:...).
+ * Images BuildKit pulls while building the services (FROM node:..., # syntax=docker/dockerfile:...),
+ * the brokers (otel/kafka-broker.Dockerfile: FROM apache/kafka:...) and receipt-consumer (FROM golang:...).
  */
-const PULLED_BY_BUILDKIT = ['node', 'docker/dockerfile', 'apache/kafka'];
+const PULLED_BY_BUILDKIT = ['node', 'docker/dockerfile', 'apache/kafka', 'golang'];
+
+/**
+ * The images a service's Dockerfile names: its frontend (`# syntax=`) and its FROM lines, with its
+ * build arguments in place (compose interpolated them); not `scratch`, nor the Dockerfile's own stages.
+ */
+function baseImagesOf(build) {
+  const dockerfile = readFileSync(path.resolve(REPO_ROOT, build.context ?? '.', build.dockerfile ?? 'Dockerfile'), 'utf8');
+  const args = Object.fromEntries(Object.entries(build.args ?? {}).map(([key, value]) => [key, String(value)]));
+  const stages = new Set(['scratch']);
+  const images = [dockerfile.match(/^# syntax=(\S+)/m)?.[1]].filter(Boolean);
+  for (const [, from, stage] of dockerfile.matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+    const image = from.replace(/\$\{(\w+)\}/g, (_, name) => args[name] ?? '');
+    if (!stages.has(image)) images.push(image);
+    if (stage) stages.add(stage);
+  }
+  return images;
+}
 
 /**
  * Every image the compose files name (interpolated with .env and the environment, as compose does),
- * and the Dockerfile's frontend, each with its stand-in folder.
+ * and those their services' Dockerfiles build from, each with its stand-in folder.
  */
 export function imagesToStandIn(config, composeFiles) {
   const { compose } = readComposeFiles(REPO_ROOT, config.variables, composeFiles);
-  const images = new Set(Object.values(compose.services).map((service) => service.image).filter(Boolean));
-  const syntax = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8').match(/^# syntax=(\S+)/m);
-  if (syntax) images.add(syntax[1]);
+  const images = new Set(Object.values(compose.services).flatMap((service) => [service.image, ...(service.build ? baseImagesOf(service.build) : [])]).filter(Boolean));
   return [...images].sort().map((image) => {
     const repository = image.replace(/^(docker\.io\/)?(library\/)?/, '').replace(/:[^:/]+$/, '');
     const folder = STAND_INS[repository];
@@ -146,6 +162,14 @@ const ARTIFACTS = {
     await ensurePrometheusBinary(config);
     copyFileSync(path.join(config.paths.cacheDir, `prometheus-${config.versions.prometheusGoModule}`, 'prometheus'), path.join(context, 'prometheus'));
     return `prometheus ${config.versions.prometheusGoModule}`;
+  },
+  golang: async (config, context, paths) => {
+    const version = config.variables.GO_VERSION;
+    const module = `golang.org/toolchain@v0.0.1-go${version}.linux-amd64`;
+    const { Dir } = JSON.parse(await captureCommand('go', ['mod', 'download', '-json', module]));
+    cpSync(Dir, path.join(context, 'go'), { recursive: true });
+    copyFileSync('/etc/ssl/certs/ca-certificates.crt', path.join(context, 'ca-certificates.crt'));
+    return `go ${version}, ${createHash('sha256').update(readFileSync('/etc/ssl/certs/ca-certificates.crt')).digest('hex')}`;
   },
   'dockerfile-frontend': async (config, context, paths) => {
     copyFileSync(path.join(paths.bin, 'dockerfile-frontend'), path.join(context, 'dockerfile-frontend'));

@@ -19,6 +19,7 @@ const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${variables.OTELCOL_VERSION}`,
   jaeger: `jaegertracing/jaeger:${variables.JAEGER_VERSION}`,
   prometheus: `prom/prometheus:v${variables.PROMETHEUS_VERSION}`,
+  golang: `golang:${variables.GO_VERSION}`,
 };
 const PREFIX = 'stand-in-test';
 
@@ -47,6 +48,21 @@ describe('the stand-in images', () => {
     assert.match(output, /^\d+\.\d+\.\d+$/m, 'npm answers its version');
     assert.match(output, /uid=1000\(node\) gid=1000\(node\)/);
     assert.equal(docker(['image', 'inspect', '--format', '{{json .Config.Cmd}}', IMAGES.node]), '["node"]');
+  });
+
+  it(`${IMAGES.golang}: go of GO_VERSION and no other, GOPATH /go, modules from the proxy over TLS, a static binary`, () => {
+    const program = 'package main\n\nimport _ "github.com/twmb/franz-go/pkg/kgo"\n\nfunc main() {}\n';
+    const output = docker(['run', '--rm', '--network', 'host', IMAGES.golang, 'sh', '-c', [
+      'go version && go env GOPATH GOTOOLCHAIN GOPROXY',
+      'mkdir /tmp/m && cd /tmp/m && go mod init m >/dev/null 2>&1',
+      `printf '${program}' > main.go`,
+      'go get github.com/twmb/franz-go@v1.22.3 >/dev/null 2>&1 && CGO_ENABLED=0 go build -o m . && ./m && echo built',
+      '(ldd ./m 2>&1 || true)',
+    ].join(' && ')]);
+    assert.match(output, new RegExp(`go version go${variables.GO_VERSION.replaceAll('.', '\\.')} linux/amd64`));
+    assert.match(output, /^\/go\nlocal\nhttps:\/\/proxy\.golang\.org,direct$/m);
+    assert.match(output, /^built$/m, 'a module from the proxy, built');
+    assert.match(output, /not a dynamic executable/, 'static');
   });
 
   it(`${IMAGES.postgres}: POSTGRES_USER/PASSWORD/DB on an empty volume, password logins over TCP, runs as uid 999, keeps its data`, async () => {
