@@ -245,11 +245,13 @@ function kafkaNode(broker) {
       const paths = kafkaPaths(config, broker.node);
       writeConfigFiles(config, paths, brokerOf(config));
       await formatStorageOnce(config, paths, name);
-      // -Xmx512m: plenty for a demo broker, the RSS stays around 350-400 MB; 256m each for three.
-      // The OpenTelemetry agent exports the broker's JMX metrics, configured as in compose.
+      // -Xmx512m, as in compose, for each broker of a cluster too: the log cleaner takes a 128 MB
+      // buffer at start, which a 256m heap holding the OpenTelemetry agent could not always give
+      // (OutOfMemoryError, the broker exits). The RSS stays around 350-400 MB. The agent exports the
+      // broker's JMX metrics, configured as in compose.
       return startDaemon(config, name, {
         command: 'java',
-        args: javaArgs(paths, isCluster(config) ? '256m' : '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties],
+        args: javaArgs(paths, '512m', paths.log4j, BROKER_MAIN_CLASS, [paths.serverProperties],
           [`-javaagent:${brokerAgentPath(config)}`]),
         cwd: paths.state,
         env: { ...process.env, ...brokerAgentEnvironment(config, name) },
