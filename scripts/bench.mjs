@@ -4,8 +4,10 @@
 // tracing costs, whether every span reaches Jaeger under load, and the services' memory. Every figure
 // is measured in this run; bench/RESULTS.md, bench/results.json and bench/latency.svg get the results.
 //
-//   npm run bench                        the full run (about 12 minutes)
-//   npm run bench -- --quick             a short run to try it out (about 4 minutes; figures are rough)
+//   npm run bench                        the full run (about 20 minutes): on kafkajs, then the same
+//                                        measures with every service on the confluent client
+//   npm run bench -- --quick             a short run to try it out (about 7 minutes; figures are rough)
+//   npm run bench -- --kafkajs-only      without the confluent client's measures
 //   npm run bench -- --cost              only what a request costs, at 100/s for 20 s on the stack as
 //                                        it runs (about 1 minute): to compare one change with the next
 //
@@ -25,7 +27,9 @@ import { databaseUrl, loadStackConfig, REPO_ROOT, SERVICES } from './stack/confi
 import { cpuSeconds, readPid, rssMb } from './stack/processes.mjs';
 import { poll } from './stack/readiness.mjs';
 
-const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, cost: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, cost: { type: 'boolean', default: false }, 'kafkajs-only': { type: 'boolean', default: false } },
+});
 /**
  * `steps`: the rates tried, in order, each for `seconds`, until end to end p99 exceeds the limit at
  * two rates in a row, 200/s at least (tracing on); tracing off runs the same rates. `cost`: the fixed rate and length of the cost run.
@@ -162,9 +166,12 @@ function spanCensus(spans) {
   return census;
 }
 
-async function restartServices(tracing) {
+/** Every service on one Kafka client (KAFKA_CLIENT, docs/configuration.md#the-kafka-client-kafka_client). */
+const onClient = (client) => ({ API_KAFKA_CLIENT: client, BILLING_KAFKA_CLIENT: client, NOTIFIER_KAFKA_CLIENT: client });
+
+async function restartServices(tracing, client = 'kafkajs') {
   stack(['stop', ...SERVICES]);
-  stack(['start', ...SERVICES], { ...process.env, OTEL_SDK_DISABLED: tracing ? 'false' : 'true' });
+  stack(['start', ...SERVICES], { ...process.env, ...onClient(client), OTEL_SDK_DISABLED: tracing ? 'false' : 'true' });
   await sleep(3000);
 }
 
@@ -257,12 +264,12 @@ async function idleRss() {
 }
 
 /** The rates of PLAN.steps, one after the other; with tracing, until end to end p99 exceeds the limit twice in a row. */
-async function stepRates(mode, rates) {
+async function stepRates(mode, rates, client) {
   const steps = [];
   for (const rate of rates) {
     await settle();
     const { result: results, usage } = await footprint(() =>
-      openLoop({ apiUrl, rate, seconds: PLAN.seconds, onProgress: progressLine(`[bench] tracing ${mode}, ${rate}/s for ${PLAN.seconds} s`) }),
+      openLoop({ apiUrl, rate, seconds: PLAN.seconds, onProgress: progressLine(`[bench] tracing ${mode}, ${client}, ${rate}/s for ${PLAN.seconds} s`) }),
     );
     endProgressLine();
     await drain();
@@ -271,9 +278,9 @@ async function stepRates(mode, rates) {
       await sleep(6000); // the last spans are exported every few seconds
       const traces = await fetchTraces(results.map((r) => r.traceId).filter(Boolean));
       step.endToEnd = hopPercentiles([...traces.values()].map(hops).filter(Boolean));
-      log(`tracing on, ${rate}/s: end to end p50 ${step.endToEnd.total?.p50?.toFixed(1)} ms, p99 ${step.endToEnd.total?.p99?.toFixed(1)} ms`);
+      log(`tracing on, ${client}, ${rate}/s: end to end p50 ${step.endToEnd.total?.p50?.toFixed(1)} ms, p99 ${step.endToEnd.total?.p99?.toFixed(1)} ms`);
     } else {
-      log(`tracing off, ${rate}/s: POST p50 ${step.http.p50.toFixed(1)} ms, p99 ${step.http.p99.toFixed(1)} ms`);
+      log(`tracing off, ${client}, ${rate}/s: POST p50 ${step.http.p50.toFixed(1)} ms, p99 ${step.http.p99.toFixed(1)} ms`);
     }
     steps.push(step);
     // Two misses in a row end the stepping (one can be a neighbour's burst on a shared machine), once
@@ -284,22 +291,22 @@ async function stepRates(mode, rates) {
   return steps;
 }
 
-async function measureMode(tracing, rates) {
+async function measureMode(tracing, rates, client = 'kafkajs') {
   const mode = tracing ? 'on' : 'off';
-  log(`tracing ${mode}: restarting the services`);
-  await restartServices(tracing);
+  log(`tracing ${mode}, ${client}: restarting the services`);
+  await restartServices(tracing, client);
   const idle = await idleRss();
   await openLoop({ apiUrl, rate: 100, seconds: 3 }); // warm-up: JIT, connection pools
   await drain();
 
   await settle();
-  log(`tracing ${mode}: throughput, 32 requests in flight for ${PLAN.throughputSeconds} s`);
+  log(`tracing ${mode}, ${client}: throughput, 32 requests in flight for ${PLAN.throughputSeconds} s`);
   const { results: saturated, requestsPerSecond } = await closedLoop({ apiUrl, concurrency: 32, seconds: PLAN.throughputSeconds });
   const throughput = { ...summarize(saturated, PLAN.throughputSeconds), requestsPerSecond };
   await drain();
 
   const cost = tracing ? await requestCost(PLAN.cost) : undefined;
-  return { idle, throughput, cost, steps: await stepRates(mode, rates) };
+  return { idle, throughput, cost, steps: await stepRates(mode, rates, client) };
 }
 
 async function completeness(expectedSpans) {
@@ -353,6 +360,12 @@ const start = await warmStart();
 log(`warm start: stack up in ${start.upSeconds.toFixed(1)} s, first complete trace at ${start.firstTraceSeconds.toFixed(1)} s`);
 const on = await measureMode(true, PLAN.steps);
 const off = await measureMode(false, on.steps.map((step) => step.rate));
+// The same measures with every service on the confluent client, side by side in the report.
+let confluent;
+if (!options['kafkajs-only']) {
+  const confluentOn = await measureMode(true, PLAN.steps, 'confluent');
+  confluent = { on: confluentOn, off: await measureMode(false, confluentOn.steps.map((step) => step.rate), 'confluent') };
+}
 // Back to tracing on for the span completeness run.
 await restartServices(true);
 await openLoop({ apiUrl, rate: 100, seconds: 3 });
@@ -370,5 +383,6 @@ writeResults({
   start,
   on,
   off,
+  confluent,
   spans,
 });

@@ -12,6 +12,8 @@ const TARGETS = {
   pipelineCpuMsPerRequest: 11,
   throughputRatio: 0.9,
   idleRssMb: 120,
+  // Every service on the confluent client, outbox and idempotency kept.
+  confluent: { headlineRate: 200, at100P99: 40, pipelineCpuMsPerRequest: 8 },
 };
 
 const f = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -19,8 +21,40 @@ const table = (header, rows) =>
   [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
 /** The highest rate tried whose end to end p99 stayed within the limit (0 if none did). */
-function headlineRate(r) {
-  return Math.max(0, ...r.on.steps.filter((step) => step.endToEnd.total?.p99 <= r.headlineP99Ms).map((step) => step.rate));
+function headlineRate(r, measures = r) {
+  return Math.max(0, ...measures.on.steps.filter((step) => step.endToEnd.total?.p99 <= r.headlineP99Ms).map((step) => step.rate));
+}
+
+/** The confluent client's targets, when the run measured it. */
+function confluentVerdicts(r) {
+  if (!r.confluent) return [];
+  const { on } = r.confluent;
+  const headline = headlineRate(r, r.confluent);
+  const e2e = on.cost.endToEnd.total;
+  const cpu = on.cost.pipelineCpuMsPerRequest;
+  const target = TARGETS.confluent;
+  return [
+    [`confluent client: end to end p99 <= ${r.headlineP99Ms} ms up to ${headline}/s (target >= ${target.headlineRate}/s)`, headline >= target.headlineRate],
+    [`confluent client: end to end p99 at ${on.cost.rate}/s ${f(e2e?.p99)} ms (target <= ${target.at100P99} ms)`, e2e?.p99 <= target.at100P99],
+    [`confluent client: CPU per request at ${on.cost.rate}/s, services + Kafka + Postgres + collector ${f(cpu, 2)} ms (target <= ${target.pipelineCpuMsPerRequest} ms)`, cpu <= target.pipelineCpuMsPerRequest],
+  ];
+}
+
+/** The clients side by side: each row a measure, a column per client (section 6 of the report). */
+function clientsTable(r) {
+  const clients = [['kafkajs', r], ['confluent', r.confluent]];
+  const at = (measures, rate) => measures.steps.find((step) => step.rate === rate);
+  const servicesCpu = (step) => (step ? f(SERVICES.reduce((sum, s) => sum + step.usage[s].cpuPercent, 0), 0) : 'n/a');
+  const rows = [
+    [`highest rate with end to end p99 <= ${r.headlineP99Ms} ms`, (m) => `${headlineRate(r, m)}/s`],
+    [`end to end p50 / p99 at ${r.on.cost.rate}/s, ms`, (m) => `${f(m.on.cost.endToEnd.total?.p50)} / ${f(m.on.cost.endToEnd.total?.p99)}`],
+    [`CPU ms per request at ${r.on.cost.rate}/s: services + Kafka + Postgres + collector`, (m) => f(m.on.cost.pipelineCpuMsPerRequest, 2)],
+    ...[...SERVICES, 'kafka'].map((name) => [`  of which ${name}`, (m) => f(m.on.cost.cpuMsPerRequest[name], 2)]),
+    [`CPU of the three services at 100/s, % of a core, tracing on / off`, (m) => `${servicesCpu(at(m.on, 100))} / ${servicesCpu(at(m.off, 100))}`],
+    ['throughput, 32 in flight, req/s, tracing on / off', (m) => `${f(m.on.throughput.requestsPerSecond, 0)} / ${f(m.off.throughput.requestsPerSecond, 0)}`],
+    ...SERVICES.map((s) => [`idle RSS of ${s}, MB, tracing on / off`, (m) => `${f(m.on.idle[s], 0)} / ${f(m.off.idle[s], 0)}`]),
+  ];
+  return table(['', ...clients.map(([name]) => name)], rows.map(([label, value]) => [label, ...clients.map(([, m]) => value(m))]));
 }
 
 function verdicts(r) {
@@ -41,6 +75,7 @@ function verdicts(r) {
       `idle RSS ${SERVICES.map((s) => `${s} ${f(rss[s], 0)}`).join(', ')} MB (target <= ${TARGETS.idleRssMb} MB each, the notifier less than the others)`,
       SERVICES.every((s) => rss[s] <= TARGETS.idleRssMb) && others.every((v) => notifier < v),
     ],
+    ...confluentVerdicts(r),
   ];
 }
 
@@ -132,7 +167,14 @@ ${table(['service', 'RSS MB, tracing on', 'RSS MB, tracing off'], rssRows)}
 
 Warm start of the native stack (\`npm run stack\` with its build cache filled): up in ${f(r.start.upSeconds)} s, first
 complete trace ${f(r.start.firstTraceSeconds)} s after the start.
-`;
+${r.confluent ? `
+## 6. The Kafka clients side by side
+
+Sections 1 to 5 run every service on kafkajs, the default. The same measures again with every service
+on the confluent client (\`KAFKA_CLIENT=confluent\`), outbox and idempotency kept:
+
+${clientsTable(r)}
+` : ''}`;
 }
 
 /** p99 against request rate: end to end (tracing on), the POST with tracing on and off; the limit. */
