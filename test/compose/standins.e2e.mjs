@@ -51,12 +51,12 @@ describe('the stand-in images', () => {
   });
 
   it(`${IMAGES.golang}: go of GO_VERSION and no other, GOPATH /go, modules from the proxy over TLS, a static binary`, () => {
-    const program = 'package main\n\nimport _ "github.com/twmb/franz-go/pkg/kgo"\n\nfunc main() {}\n';
+    const program = 'package main\n\nimport _ "github.com/google/uuid"\n\nfunc main() {}\n';
     const output = docker(['run', '--rm', '--network', 'host', IMAGES.golang, 'sh', '-c', [
       'go version && go env GOPATH GOTOOLCHAIN GOPROXY',
       'mkdir /tmp/m && cd /tmp/m && go mod init m >/dev/null 2>&1',
       `printf '${program}' > main.go`,
-      'go get github.com/twmb/franz-go@v1.22.3 >/dev/null 2>&1 && CGO_ENABLED=0 go build -o m . && ./m && echo built',
+      'go get github.com/google/uuid@v1.6.0 >/dev/null 2>&1 && CGO_ENABLED=0 go build -o m . && ./m && echo built',
       '(ldd ./m 2>&1 || true)',
     ].join(' && ')]);
     assert.match(output, new RegExp(`go version go${variables.GO_VERSION.replaceAll('.', '\\.')} linux/amd64`));
