@@ -11,6 +11,8 @@
 // `--prepare` does step 1's installs and builds only: CI runs it at low priority beside the native tests.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync, statfsSync } from 'node:fs';
+import path from 'node:path';
 import { databaseUrl, loadStackConfig } from '../../scripts/stack/config.mjs';
 import { formatDuration, say, timings } from '../../scripts/stack/output.mjs';
 import { dockerPaths, ensureDebianPackages, ensureTools, startDaemons, stopDaemons } from './docker.mjs';
@@ -26,6 +28,25 @@ const addresses = (config) => ({
   DATABASE_URL: databaseUrl(config),
   JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
 });
+
+/**
+ * What a run fills under <cache>/docker, in GB: the first, the engine's images, BuildKit's cache (its
+ * GC keeps it under 10 GB) and the registry; a later one, containers, volumes and new layers. Short
+ * of it, builds and containers fail midway with "no space left on device".
+ */
+const NEEDED_GB = { firstRun: 16, laterRun: 4 };
+
+function assertDiskSpace(paths) {
+  const firstRun = !existsSync(paths.engineData);
+  const needed = firstRun ? NEEDED_GB.firstRun : NEEDED_GB.laterRun;
+  let dir = paths.home;
+  while (!existsSync(dir)) dir = path.dirname(dir);
+  const { bavail, bsize } = statfsSync(dir);
+  const free = (bavail * bsize) / 2 ** 30;
+  if (free < needed) {
+    throw new Error(`${free.toFixed(1)} GB free in ${dir}, and this ${firstRun ? 'first run' : 'run'} needs about ${needed} GB under ${paths.home}: free some space, or set STACK_CACHE_DIR to a larger disk`);
+  }
+}
 
 async function runTests(files) {
   const env = await startDaemons(paths, { registryPort: REGISTRY_PORT });
@@ -48,6 +69,7 @@ const paths = dockerPaths(config.paths.cacheDir);
 const prepareOnly = process.argv[2] === '--prepare';
 let status = 1;
 try {
+  if (!prepareOnly) assertDiskSpace(paths);
   await ensureDebianPackages(paths, { dockerd: 'docker.io', debootstrap: 'debootstrap' });
   await ensureTools(paths);
   status = prepareOnly ? 0 : await runTests(process.argv.slice(2));
