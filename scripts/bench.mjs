@@ -39,9 +39,9 @@ const PLAN = options.quick
   : { steps: [50, 100, 150, 200, 250, 300, 350, 400], seconds: 15, throughputSeconds: 10, cost: { rate: 100, seconds: 20 }, completeness: { rate: 500, seconds: 60 } };
 /** The headline: the highest rate whose end to end p99 stays within this. */
 const HEADLINE_P99_MS = 100;
-/** What the cost of a request is summed over (Jaeger and Prometheus are the demo's back ends, not the pipeline). */
+/** What the cost of a request is summed over (Jaeger, Prometheus and VictoriaLogs are the demo's back ends, not the pipeline). */
 const PIPELINE = [...SERVICES, 'kafka', 'postgres', 'collector'];
-const OTHERS = ['jaeger', 'prometheus'];
+const OTHERS = ['jaeger', 'prometheus', 'victorialogs'];
 
 const config = loadStackConfig();
 const apiUrl = `http://127.0.0.1:${config.ports.api}`;

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Posts one student and prints the Jaeger link of its trace, then the trace as a tree once it is
-// complete. Works against compose and the native stack alike (API_URL and JAEGER_URL override).
+// Posts one student and prints the Jaeger link of its trace and the link of its log records in
+// VictoriaLogs, then the trace as a tree once it is complete. Works against compose and the native
+// stack alike (API_URL, JAEGER_URL and LOGS_URL override).
 //
 //   npm run demo                     a random student
 //   npm run demo -- Ada Lovelace     this one
 
 const apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const jaegerUrl = process.env.JAEGER_URL ?? 'http://127.0.0.1:16686';
+const logsUrl = process.env.LOGS_URL ?? 'http://127.0.0.1:9428';
 const [firstname = 'Ada', lastname = `Lovelace-${Math.floor(Math.random() * 1000)}`] = process.argv.slice(2);
 
 let response;
@@ -25,7 +27,7 @@ console.log(`POST /api/v1/students -> ${response.status}`, body);
 if (!response.ok) process.exit(1);
 
 const traceId = response.headers.get('traceresponse')?.split('-')[1];
-console.log(`\ntrace id  ${traceId}\nJaeger    ${jaegerUrl}/trace/${traceId}\n`);
+console.log(`\ntrace id  ${traceId}\nJaeger    ${jaegerUrl}/trace/${traceId}\nlogs      ${logsUrl}/select/vmui/#/?query=trace_id%3A${traceId}\n`);
 
 // The trace is complete once the notifier's consumer span has arrived (a few seconds at most).
 const deadline = Date.now() + 20_000;

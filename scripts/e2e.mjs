@@ -43,6 +43,7 @@ if (!process.env.API_URL) {
     JAEGER_URL: `http://127.0.0.1:${config.ports.jaegerUi}`,
     METRICS_URL: `http://127.0.0.1:${config.ports.metrics}/metrics`,
     PROMETHEUS_URL: `http://127.0.0.1:${config.ports.prometheus}`,
+    LOGS_URL: `http://127.0.0.1:${config.ports.victoriaLogs}`,
     DATABASE_URL: databaseUrl(config),
     KAFKA_BROKERS: kafkaBrokers(config).join(','),
   };

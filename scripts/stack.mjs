@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Native mirror of the docker compose demo, as plain processes on 127.0.0.1: PostgreSQL, Kafka
-// (KRaft), Jaeger v2, the OpenTelemetry Collector, Prometheus, then the services (every workspace
-// with a src/main.ts, run with the environment of its docker-compose.yml block). Linux only: it
-// finds and measures its processes through /proc.
+// (KRaft), Jaeger v2, VictoriaLogs, the OpenTelemetry Collector, Prometheus, then the services
+// (every workspace with a src/main.ts, run with the environment of its docker-compose.yml block).
+// Linux only: it finds and measures its processes through /proc.
 //
 // STACK_TOPOLOGY=cluster runs what docker-compose.cluster.yml describes instead: three Kafka
 // brokers, the consumers' replicas, an agent collector in front of two gateway collectors, and
@@ -29,6 +29,7 @@ import { ensureKafkaJars, ensureTopics, kafkaNodes } from './stack/kafka.mjs';
 import { StackError, formatDuration, say, step, tailFile, timings } from './stack/output.mjs';
 import { postgres } from './stack/postgres.mjs';
 import { ensurePrometheusBinary, prometheus } from './stack/prometheus.mjs';
+import { ensureVictoriaLogsBinary, victoriaLogs } from './stack/victorialogs.mjs';
 import { checkPrerequisites } from './stack/prerequisites.mjs';
 import { isAlive, logFile, memoryMb, processMatches, readPid, removePid, runningPid, stopProcess } from './stack/processes.mjs';
 import { assertPortsFree } from './stack/readiness.mjs';
@@ -45,7 +46,7 @@ export { jaegerEnvironment } from './stack/jaeger.mjs';
  * time: a cluster's brokers stop together, since the last one could not shut down in an orderly
  * way without a majority of its controllers.
  */
-const infrastructureGroups = (config) => [[postgres], kafkaNodes(config), [jaeger], gateways(config), [collector], [prometheus]];
+const infrastructureGroups = (config) => [[postgres], kafkaNodes(config), [jaeger], [victoriaLogs], gateways(config), [collector], [prometheus]];
 const infrastructure = (config) => infrastructureGroups(config).flat();
 const components = (config) => [...infrastructure(config), ...services(config)];
 
@@ -118,7 +119,9 @@ async function startInfrastructure(config) {
       await ensureJaegerBinary(config);
       await ensureCollectorBinary(config);
       await ensurePrometheusBinary(config);
+      await ensureVictoriaLogsBinary(config);
       await bringUp(jaeger, config);
+      await bringUp(victoriaLogs, config);
       // The gateways first: the agent sends to them.
       await inParallel(gateways(config).map((gateway) => () => bringUp(gateway, config)));
       await bringUp(collector, config);

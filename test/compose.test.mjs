@@ -25,6 +25,8 @@ import { CLUSTER, NODE_ARGS, SERVICES, loadStackConfig, serviceDefinitions, serv
 import { namesContainer } from '../scripts/stack/services.mjs';
 import { brokerAgentEnvironment } from '../scripts/stack/broker-agent.mjs';
 import { dependenciesOf, environmentOf, interpolateDeep, publishedPort, readCompose, readComposeFiles } from '../scripts/stack/compose.mjs';
+import { victoriaLogsOtlpEndpoint } from '../scripts/stack/victorialogs.mjs';
+import { imagesToStandIn } from './compose/images.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KAFKA_TOPICS = loadStackConfig().topics;
@@ -42,6 +44,7 @@ const PINNED_IMAGES = {
   'jaegertracing/jaeger': { key: 'JAEGER_VERSION', parts: 3 },
   node: { key: 'SERVICES_NODE_VERSION', parts: 3 },
   'prom/prometheus': { key: 'PROMETHEUS_VERSION', parts: 3 },
+  'victoriametrics/victoria-logs': { key: 'VICTORIALOGS_VERSION', parts: 3 },
 };
 
 /** Services that only start when their profile is asked for, and the profile. */
@@ -51,7 +54,13 @@ const PROFILE_SERVICES = { 'receipt-consumer': 'go', tools: 'cli', load: 'load' 
  * Services whose image cannot run any health probe (no shell, no HTTP client), each mapped to the
  * service that probes it from outside. docker-compose.yml explains why.
  */
-const PROBED_FROM_OUTSIDE = { 'otel-collector': 'otel-collector-healthcheck' };
+const PROBED_FROM_OUTSIDE = { 'otel-collector': 'otel-collector-healthcheck', victorialogs: 'victorialogs-healthcheck' };
+
+/**
+ * VictoriaLogs' official image (distroless static): it runs as root unless told otherwise, and its
+ * one directory owned by another user is the home of distroless' nonroot user (65532:65532).
+ */
+const VICTORIALOGS_IMAGE = { repository: 'victoriametrics/victoria-logs', nonroot: '65532', nonrootHome: '/home/nonroot', port: 9428 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -73,6 +82,11 @@ function hasHealthcheck(service) {
   if (!check || check.disable === true) return false;
   const probe = [check.test].flat();
   return probe.length > 0 && probe[0] !== 'NONE';
+}
+
+/** A `-name=value` flag of a command (VictoriaLogs' style), undefined when absent. */
+function flagOf(command, name) {
+  return [command].flat().map(String).find((arg) => arg.startsWith(`-${name}=`))?.slice(name.length + 2);
 }
 
 /** The `${env:NAME:-default}` defaults of an OpenTelemetry configuration file. */
@@ -158,6 +172,9 @@ const loaded = () => {
   if (loadError) throw loadError;
 };
 
+/** The port VictoriaLogs listens on in its container: its -httpListenAddr's, or the image's default. */
+const victoriaLogsPort = () => Number((flagOf(services.victorialogs.command, 'httpListenAddr') ?? `:${VICTORIALOGS_IMAGE.port}`).split(':').at(-1));
+
 // ---------------------------------------------------------------------------------------------
 // The compose file itself
 
@@ -168,7 +185,7 @@ test('docker-compose.yml parses as YAML and defines the demo services, and the o
   assert.deepEqual(
     Object.keys(services).filter((name) => !services[name].profiles).sort(),
     ['jaeger', 'kafka', 'kafka-init', 'otel-collector', 'otel-collector-healthcheck', 'postgres', 'prometheus',
-      ...SERVICES].sort(),
+      'victorialogs', 'victorialogs-healthcheck', ...SERVICES].sort(),
   );
   assert.deepEqual(
     Object.fromEntries(inProfiles.map(([name, service]) => [name, service.profiles.join(',')])),
@@ -292,13 +309,19 @@ test('an image that cannot probe itself is probed from outside, and its dependen
   loaded();
   const collectorHealth = envDefaults('otel/collector.yaml').COLLECTOR_HEALTH_ENDPOINT;
   assert.ok(collectorHealth, 'otel/collector.yaml sets the health_check endpoint from COLLECTOR_HEALTH_ENDPOINT');
-  const healthPort = collectorHealth.split(':').at(-1);
+  const healthUrls = {
+    'otel-collector': `http://otel-collector:${collectorHealth.split(':').at(-1)}/`,
+    victorialogs: `http://victorialogs:${victoriaLogsPort()}/health`,
+  };
+  assert.deepEqual(Object.keys(healthUrls).sort(), Object.keys(PROBED_FROM_OUTSIDE).sort(), 'the health endpoint of each');
 
   for (const [target, prober] of Object.entries(PROBED_FROM_OUTSIDE)) {
     assert.ok(services[prober], `${prober} exists`);
     assert.ok(hasHealthcheck(services[prober]), `${prober} has a healthcheck`);
-    const probe = [services[prober].healthcheck.test].flat().join(' ');
-    assert.ok(probe.includes(`http://${target}:${healthPort}/`), `${prober} probes ${target}'s health endpoint: ${probe}`);
+    // The shared probe (x-probe-from-outside) asks the PROBE_URL of each.
+    const test = [services[prober].healthcheck.test].flat().join(' ');
+    const probe = test.includes('process.env.PROBE_URL') ? environmentOf(services[prober]).PROBE_URL : test;
+    assert.ok(probe?.includes(healthUrls[target]), `${prober} probes ${target}'s health endpoint ${healthUrls[target]}: ${probe}`);
     for (const [name, service] of Object.entries(services)) {
       const deps = Object.fromEntries(dependenciesOf(service));
       if (name === prober || !deps[target]) continue;
@@ -791,6 +814,90 @@ test('a profile with long-running services holds no one-shot that nothing waits 
     if (!members.some(([, service]) => service.restart !== 'no')) continue;
     for (const [name, service] of members) {
       if (service.restart === 'no') assert.ok(isOneShot(name, services), `--profile ${profile} up --wait: ${name} exits and fails it`);
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// VictoriaLogs, the log store
+
+test('victorialogs: the official image at VICTORIALOGS_VERSION, published on 127.0.0.1:VICTORIALOGS_PORT, hardened like the others', () => {
+  loaded();
+  const block = raw.services.victorialogs;
+  assert.equal(block.image, `${VICTORIALOGS_IMAGE.repository}:v\${VICTORIALOGS_VERSION}`, 'the official image, its tag v<version> from .env');
+  assert.match(dotenv.VICTORIALOGS_VERSION, /^\d+\.\d+\.\d+$/, 'an exact version');
+  const service = services.victorialogs;
+  assert.deepEqual(service.ports.map(publishedPort), [{ ip: '127.0.0.1', host: Number(dotenv.VICTORIALOGS_PORT), container: victoriaLogsPort() }]);
+  assert.equal(loadStackConfig({ env: {} }).ports.victoriaLogs, Number(dotenv.VICTORIALOGS_PORT), 'the native stack listens on the same port');
+  assert.deepEqual(service.cap_drop, ['ALL'], 'no capability');
+  assert.equal(service.read_only, true, 'writes only to its volume');
+  assert.deepEqual(service.security_opt, ['no-new-privileges:true']);
+  assert.equal(service.restart, 'unless-stopped');
+});
+
+test('victorialogs runs as distroless\' nonroot user, its data on a named volume mounted on that user\'s home, kept LOGS_RETENTION', () => {
+  loaded();
+  const service = services.victorialogs;
+  const { nonroot, nonrootHome } = VICTORIALOGS_IMAGE;
+  assert.equal(String(service.user ?? 'root (the image\'s default)').split(':')[0], nonroot, `the image runs as root unless compose names a user: distroless' nonroot, ${nonroot}`);
+
+  const dataDir = flagOf(service.command, 'storageDataPath');
+  assert.ok(dataDir?.startsWith('/'), `-storageDataPath is an absolute path (the default is relative to /): ${dataDir}`);
+  const [source, target] = (service.volumes ?? []).map((volume) => String(volume).split(':'))
+    .find(([, to]) => dataDir === to || dataDir.startsWith(`${to}/`)) ?? [];
+  assert.ok(source && Object.hasOwn(raw.volumes ?? {}, source), `-storageDataPath=${dataDir} is on a named volume`);
+  // Docker gives a new volume the owner of the image's directory it is mounted on, and root on a
+  // path the image lacks: a volume at /home/nonroot/data would be root's, closed to 65532.
+  assert.equal(target, nonrootHome, `${source} must be mounted on ${nonrootHome}, the image's one directory owned by ${nonroot}: a new volume takes the owner of its mount point (root's on a path the image lacks)`);
+
+  assert.equal(flagOf(raw.services.victorialogs.command, 'retentionPeriod'), '${LOGS_RETENTION}', 'the retention comes from .env');
+  assert.match(dotenv.LOGS_RETENTION, /^\d+[hdwy]$/, 'a VictoriaLogs duration');
+  assert.equal(flagOf(service.command, 'retentionPeriod'), dotenv.LOGS_RETENTION);
+  assert.equal(loadStackConfig({ env: {} }).logsRetention, dotenv.LOGS_RETENTION, 'the native stack keeps the logs as long');
+});
+
+test('the collector\'s logs pipeline exports to victorialogs, and every collector writing logs waits for it to be healthy', () => {
+  loaded();
+  const collector = parseYaml(read('otel/collector.yaml'));
+  const exporters = collector.service.pipelines.logs.exporters;
+  const endpoints = exporters.map((name) => collector.exporters[name]?.logs_endpoint).filter(Boolean);
+  assert.deepEqual(endpoints, ['${env:LOGS_OTLP_ENDPOINT:-' + envDefaults('otel/collector.yaml').LOGS_OTLP_ENDPOINT + '}'], `one exporter of ${exporters.join(', ')} sends the logs, to LOGS_OTLP_ENDPOINT`);
+  const expected = `http://victorialogs:${victoriaLogsPort()}/insert/opentelemetry/v1/logs`;
+  assert.equal(envDefaults('otel/collector.yaml').LOGS_OTLP_ENDPOINT, expected, 'by default, VictoriaLogs\' OTLP endpoint in compose');
+  const config = loadStackConfig({ env: {} });
+  assert.equal(victoriaLogsOtlpEndpoint(config), `http://127.0.0.1:${config.ports.victoriaLogs}${new URL(expected).pathname}`, 'natively, the same path');
+
+  const waits = (service) => Object.fromEntries(dependenciesOf(service))['victorialogs-healthcheck']?.condition;
+  assert.equal(waits(services['otel-collector']), 'service_healthy', 'otel-collector waits for the log store: it would refuse the first records');
+  const { services: clustered } = cluster();
+  const gateways = Object.keys(clustered).filter((name) => name.startsWith('otel-gateway-'));
+  assert.ok(gateways.length > 0);
+  for (const name of gateways) assert.equal(waits(clustered[name]), 'service_healthy', `cluster: ${name} writes the logs, so waits for the log store`);
+});
+
+test('jaeger mounts otel/jaeger-ui.json where otel/jaeger.yaml\'s default names the UI config, which links a trace to its logs', () => {
+  loaded();
+  const uiConfig = envDefaults('otel/jaeger.yaml').JAEGER_UI_CONFIG;
+  assert.ok(uiConfig, 'otel/jaeger.yaml takes the UI config from JAEGER_UI_CONFIG');
+  assert.equal(parseYaml(read('otel/jaeger.yaml')).extensions.jaeger_query.ui?.config_file, `\${env:JAEGER_UI_CONFIG:-${uiConfig}}`);
+  const mounts = services.jaeger.volumes.map((volume) => String(volume).split(':'));
+  const mount = mounts.find(([, target]) => target === uiConfig);
+  assert.ok(mount, `jaeger mounts a file at ${uiConfig}: ${services.jaeger.volumes.join(', ')}`);
+  assert.equal(path.normalize(mount[0]), 'otel/jaeger-ui.json');
+  const links = JSON.parse(read('otel/jaeger-ui.json')).linkPatterns.filter((link) => link.type === 'traces');
+  assert.equal(links.length, 1, 'one link per trace');
+  assert.ok(links[0].url.startsWith(`http://localhost:${dotenv.VICTORIALOGS_PORT}/select/vmui/`), `to VictoriaLogs' UI on its published port: ${links[0].url}`);
+  // traceID: the Jaeger UI's name for the trace's id in a `traces` pattern (a name it does not know leaves the link out).
+  assert.match(links[0].url, /query=trace_id%3A#\{traceID( \| pad_start 32 0)?\}$/, 'the logs of that trace');
+});
+
+test('every image the compose files name has a stand-in for test:compose, with its Dockerfile and README', () => {
+  loaded();
+  const images = imagesToStandIn(loadStackConfig({ env: {} }), CLUSTER_FILES);
+  assert.ok(images.some(({ repository }) => repository === VICTORIALOGS_IMAGE.repository), 'victoria-logs among them');
+  for (const { image, folder } of images) {
+    for (const file of ['Dockerfile', 'README.md']) {
+      assert.ok(existsSync(path.join(ROOT, 'test/compose/images', folder, file)), `${image}: test/compose/images/${folder}/${file}`);
     }
   }
 });

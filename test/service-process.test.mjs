@@ -38,10 +38,14 @@ async function startNotifier(nodeArgs, extraEnv = {}) {
     },
   });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
+  let stdout = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+    stdout += chunk;
+  });
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, port, exited, output: () => output };
+  return { child, port, exited, output: () => output, stdout: () => stdout };
 }
 
 /** Node arguments and environment that record the modules a service loads, listed by `loaded()` after its exit. */
@@ -60,14 +64,14 @@ function recordLoadedModules() {
 }
 
 async function waitUntilLive(service) {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const answered = await fetch(`http://127.0.0.1:${service.port}/health/live`).then((response) => response.ok, () => false);
     if (answered) return;
     await sleep(200);
   }
   service.child.kill('SIGKILL');
-  assert.fail(`not live within 30 s:\n${service.output()}`);
+  assert.fail(`not live within 60 s:\n${service.output()}`);
 }
 
 async function exitWithin(service, ms) {
@@ -80,7 +84,8 @@ async function exitWithin(service, ms) {
   return result;
 }
 
-describe('a service process, its start and its stop', { concurrency: true }, () => {
+// Three at a time: each start takes a core for seconds.
+describe('a service process, its start and its stop', { concurrency: 3 }, () => {
   it('refuses to start without --import @demo/common/tracing, and says how to start it', async () => {
     const service = await startNotifier([]);
     const { code } = await exitWithin(service, 20_000);
@@ -140,6 +145,37 @@ describe('a service process, its start and its stop', { concurrency: true }, () 
     assert.match(service.output(), /Uncaught exception, exiting/);
     assert.match(service.output(), /crash requested by the test/);
     assert.match(service.output(), /Telemetry not flushed/, 'the flush was attempted');
+  });
+
+  it('writes every line as one JSON record, Nest\'s own and kafkajs\' included, with an upper-case level', async () => {
+    const service = await startNotifier(TRACING);
+    await waitUntilLive(service);
+    const deadline = Date.now() + 20_000;
+    while (!service.stdout().includes('Kafka consumer: not reachable') && Date.now() < deadline) await sleep(200);
+    service.child.kill('SIGTERM');
+    await exitWithin(service, 20_000);
+    const lines = service.stdout().split('\n').filter(Boolean);
+    const records = lines.map((line) => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        return assert.fail(`not a JSON record: ${line}`);
+      }
+    });
+    assert.deepEqual([...new Set(records.map((record) => record.level))].filter((level) => !['INFO', 'WARN', 'ERROR'].includes(level)), []);
+    const from = (context, pattern) => records.find((record) => record.context === context && pattern.test(record.msg));
+    assert.ok(from('NestApplication', /successfully started/), 'Nest\'s own lines');
+    assert.equal(from('ServerKafka', /ECONNREFUSED/)?.level, 'ERROR', 'kafkajs\' lines, through Nest\'s Kafka transport');
+    assert.equal(from('Kafka consumer', /not reachable/)?.level, 'WARN', 'the project\'s lines');
+  });
+
+  it('with LOG_LEVEL=warn, writes no INFO line', async () => {
+    const service = await startNotifier(TRACING, { LOG_LEVEL: 'warn' });
+    await waitUntilLive(service);
+    service.child.kill('SIGTERM');
+    await exitWithin(service, 20_000);
+    assert.match(service.stdout(), /"level":"WARN"/);
+    assert.doesNotMatch(service.stdout(), /"level":"INFO"/);
   });
 
   it('the notifier, which has no database, loads neither TypeORM nor pg', async () => {

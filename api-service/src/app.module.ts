@@ -1,6 +1,7 @@
 import { ServiceEnvironment, validateEnvironment } from '@demo/common/config';
 import { DatabaseEnvironment, DatabaseModule } from '@demo/common/database';
 import { HealthModule } from '@demo/common/health';
+import { LoggingModule } from '@demo/common/logging';
 import { CreateOutbox1764000000001 } from '@demo/common/outbox';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
@@ -17,6 +18,7 @@ import { StudentsModule } from './students/students.module.js';
       ignoreEnvFile: true,
       validate: validateEnvironment(ServiceEnvironment, DatabaseEnvironment),
     }),
+    LoggingModule,
     // The tables api-service writes: `students`, and its outbox.
     DatabaseModule.forRoot({ migrations: [CreateStudents1764000000000, CreateOutbox1764000000001] }),
     HealthModule,

@@ -41,6 +41,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ include "demo.fullname" . }}-jaeger
 {{- end -}}
 
+{{/* VictoriaLogs, the log store; its Service has the same name. */}}
+{{- define "demo.victorialogs" -}}
+{{ include "demo.fullname" . }}-victorialogs
+{{- end -}}
+
 {{/* A container that runs as non-root, on a read-only root filesystem, without privileges. */}}
 {{- define "demo.containerSecurityContext" -}}
 allowPrivilegeEscalation: false

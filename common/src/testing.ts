@@ -4,12 +4,17 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
+import type { ModuleMetadata } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { context, logs, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { type MetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { register } from 'import-in-the-middle/register-hooks.mjs';
 import { instrumentations } from './telemetry/instrumentations.js';
 import type { ConsumerRunConfig, Kafka } from './kafka-confluent/kafkajs-api.js';
 import type { TelemetryEnvironment } from './config/environment.js';
@@ -39,6 +44,26 @@ export function useInMemoryTracing() {
       logExporter.reset();
     },
   };
+}
+
+let pinoInstrumentation: PinoInstrumentation | undefined;
+
+/**
+ * A testing module that logs as a service does: through `LoggingModule` (pino), each line also a log
+ * record in `useInMemoryTracing`'s memory. Loads pino itself, after the hook the telemetry bootstrap
+ * sets: a spec using it imports neither `nestjs-pino` nor `@demo/common/logging` (pino loaded first
+ * elsewhere would not be instrumented).
+ */
+export async function withServiceLogger(metadata: ModuleMetadata): Promise<TestingModule> {
+  pinoInstrumentation ??= (register({ include: ['pino'] }), new PinoInstrumentation());
+  const { LoggingModule } = await import('./logging/index.js');
+  const { NativeLogger } = await import('nestjs-pino');
+  const moduleRef = await Test.createTestingModule({
+    ...metadata,
+    imports: [ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true }), LoggingModule, ...(metadata.imports ?? [])],
+  }).compile();
+  moduleRef.useLogger(moduleRef.get(NativeLogger));
+  return moduleRef;
 }
 
 /** Collects on demand, as the SDK's periodic reader does every few seconds. */

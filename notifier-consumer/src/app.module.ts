@@ -1,5 +1,6 @@
 import { ConsumerEnvironment, ServiceEnvironment, validateEnvironment } from '@demo/common/config';
 import { HealthModule } from '@demo/common/health';
+import { LoggingModule } from '@demo/common/logging';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NotificationsModule } from './notifications/notifications.module.js';
@@ -11,6 +12,7 @@ import { NotificationsModule } from './notifications/notifications.module.js';
       ignoreEnvFile: true,
       validate: validateEnvironment(ServiceEnvironment, ConsumerEnvironment),
     }),
+    LoggingModule,
     HealthModule,
     NotificationsModule,
   ],

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { StackError, step } from './output.mjs';
 import { logFile, runCommand, startDaemon } from './processes.mjs';
 import { httpStatus, waitFor } from './readiness.mjs';
+import { victoriaLogsOtlpEndpoint } from './victorialogs.mjs';
 
 function collectorPaths(config) {
   const home = path.join(config.paths.cacheDir, `otelcol-${config.versions.otelcol}`);
@@ -120,6 +121,7 @@ export function collectorEnvironment(config) {
     COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${ports.collectorHealth}`,
     COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerOtlpGrpc}`,
+    LOGS_OTLP_ENDPOINT: victoriaLogsOtlpEndpoint(config),
     KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
     ...Object.fromEntries(config.cluster.gateways.map((gateway) => [`GATEWAY_${gateway.number}_ENDPOINT`, `127.0.0.1:${gateway.otlpGrpc}`])),
     // A shell does not export HOSTNAME; Docker and Kubernetes set it in every container.

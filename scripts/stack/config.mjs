@@ -127,6 +127,8 @@ const REQUIRED_KEYS = [
   'OTELCOL_VERSION',
   'JAEGER_GO_MODULE_VERSION',
   'PROMETHEUS_GO_MODULE_VERSION',
+  'VICTORIALOGS_VERSION',
+  'LOGS_RETENTION',
   'POSTGRES_VERSION',
   'POSTGRES_USER',
   'POSTGRES_PASSWORD',
@@ -138,6 +140,7 @@ const REQUIRED_KEYS = [
   'JAEGER_UI_PORT',
   'METRICS_PORT',
   'PROMETHEUS_PORT',
+  'VICTORIALOGS_PORT',
   'API_PORT',
   'KAFKA_2_PORT',
   'KAFKA_3_PORT',
@@ -208,6 +211,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       otelcol: get('OTELCOL_VERSION'),
       jaegerGoModule: get('JAEGER_GO_MODULE_VERSION'),
       prometheusGoModule: get('PROMETHEUS_GO_MODULE_VERSION'),
+      victoriaLogs: get('VICTORIALOGS_VERSION'),
       postgres: get('POSTGRES_VERSION'),
     },
     postgres: {
@@ -223,6 +227,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
       jaegerUi: parsePort('JAEGER_UI_PORT', get('JAEGER_UI_PORT')),
       metrics: parsePort('METRICS_PORT', get('METRICS_PORT')),
       prometheus: parsePort('PROMETHEUS_PORT', get('PROMETHEUS_PORT')),
+      victoriaLogs: parsePort('VICTORIALOGS_PORT', get('VICTORIALOGS_PORT')),
       api: parsePort('API_PORT', get('API_PORT')),
       ...Object.fromEntries(
         Object.entries(NATIVE_PORTS).map(([key, port]) => {
@@ -231,6 +236,7 @@ export function loadStackConfig({ env = process.env, envFile = path.join(REPO_RO
         }),
       ),
     },
+    logsRetention: get('LOGS_RETENTION'),
     /** What compose interpolates docker-compose.yml with: .env, and the environment over it. */
     variables: { ...fromFile, ...env },
     // The collector adds otel/collector-tail-sampling.yaml to its configuration (the cluster's

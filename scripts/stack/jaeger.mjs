@@ -76,6 +76,7 @@ export function jaegerEnvironment(config) {
     JAEGER_QUERY_GRPC_ENDPOINT: `127.0.0.1:${ports.jaegerQueryGrpc}`,
     JAEGER_HEALTH_ENDPOINT: `127.0.0.1:${ports.jaegerHealth}`,
     PROMETHEUS_URL: prometheusUrl(config),
+    JAEGER_UI_CONFIG: path.join(config.paths.otelDir, 'jaeger-ui.json'),
     JAEGER_BADGER_DIR: jaegerPaths(config).badgerData,
   };
 }

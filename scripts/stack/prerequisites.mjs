@@ -10,6 +10,7 @@ import { jaegerBinaryPresent } from './jaeger.mjs';
 import { kafkaJarsPresent } from './kafka.mjs';
 import { findPostgresBinaries } from './postgres.mjs';
 import { prometheusBinaryPresent } from './prometheus.mjs';
+import { victoriaLogsBinaryPresent } from './victorialogs.mjs';
 
 const MINIMUM_NODE_MAJOR = 24;
 
@@ -57,9 +58,9 @@ export function checkPrerequisites(config) {
     kafkaJarsPresent(config) && existsSync(brokerAgentPath(config))
       ? undefined
       : checkCommand('mvn', 'downloads the Kafka jars and the brokers\' OpenTelemetry agent once', '`apt-get install -y maven`'),
-    collectorBinaryPresent(config) && jaegerBinaryPresent(config) && prometheusBinaryPresent(config)
+    collectorBinaryPresent(config) && jaegerBinaryPresent(config) && prometheusBinaryPresent(config) && victoriaLogsBinaryPresent(config)
       ? undefined
-      : checkCommand('go', 'builds the collector, Jaeger and Prometheus once',
+      : checkCommand('go', 'builds the collector, Jaeger, Prometheus and VictoriaLogs once',
         'Go 1.26.7 or newer (the Prometheus module asks for it): `apt-get install -y golang` where the distribution ships it (Debian 12 has 1.19: too old), ' +
         'otherwise the tarball from https://go.dev/dl/'),
     checkPostgres(config),

@@ -81,7 +81,7 @@ describe('the chart renders valid manifests', () => {
       const objects = render(CHART_DIR, args);
       assert.deepEqual(problemsOf(objects), []);
       const kinds = new Set(objects.map((object) => `${object.apiVersion}/${object.kind}`));
-      for (const kind of ['apps/v1/Deployment', 'v1/Service', 'v1/ConfigMap', 'kafka.strimzi.io/v1/Kafka', 'kafka.strimzi.io/v1/KafkaNodePool',
+      for (const kind of ['apps/v1/Deployment', 'apps/v1/StatefulSet', 'v1/Service', 'v1/ConfigMap', 'kafka.strimzi.io/v1/Kafka', 'kafka.strimzi.io/v1/KafkaNodePool',
         'kafka.strimzi.io/v1/KafkaTopic', 'postgresql.cnpg.io/v1/Cluster', 'opentelemetry.io/v1beta1/OpenTelemetryCollector']) {
         assert.ok(kinds.has(kind), `${kind} is rendered`);
       }
@@ -108,6 +108,13 @@ describe('the checks fail on broken input', () => {
     topic.spec.partitionss = topic.spec.partitions;
     topic.spec.replicas = '3';
     assert.deepEqual(validate(topic), ['/spec: unknown field "partitionss"', '/spec/replicas: must be integer']);
+
+    // A PersistentVolumeClaim's class is storageClassName: Strimzi's `class` or CloudNativePG's
+    // `storageClass` in a volumeClaimTemplate is an unknown field.
+    const statefulSet = structuredClone(find(defaults, 'StatefulSet', '-victorialogs'));
+    statefulSet.spec.volumeClaimTemplates[0].spec.storageClass = 'fast';
+    statefulSet.spec.replicas = '1';
+    assert.deepEqual(validate(statefulSet), ['/spec/replicas: must be integer', '/spec/volumeClaimTemplates/0/spec: unknown field "storageClass"']);
 
     // A custom resource's metadata is checked as an ObjectMeta.
     const cluster = structuredClone(find(defaults, 'Cluster', '-postgres'));
@@ -236,7 +243,7 @@ describe('the chart deploys what the rest of the project describes', () => {
   });
 
   test('the collector and Jaeger run otel/*.yaml: the chart\'s files are links to them', () => {
-    for (const file of ['collector.yaml', 'collector-tail-sampling.yaml', 'jaeger.yaml']) {
+    for (const file of ['collector.yaml', 'collector-tail-sampling.yaml', 'jaeger.yaml', 'jaeger-ui.json']) {
       const link = path.join(CHART_DIR, 'files', file);
       assert.ok(lstatSync(link).isSymbolicLink(), `chart/files/${file} is a symbolic link`);
       assert.equal(path.resolve(path.dirname(link), readlinkSync(link)), path.join(ROOT, 'otel', file));
@@ -258,12 +265,99 @@ describe('the chart deploys what the rest of the project describes', () => {
     assert.equal(jaeger.exporters.jaeger_storage_exporter.trace_storage, 'elasticsearch');
   });
 
-  test('the collector and Jaeger images are the versions .env pins', () => {
+  test('VictoriaLogs runs as one non-root node, on its own volume, probed on /health, keeping .env\'s LOGS_RETENTION', () => {
+    const statefulSet = find(defaults, 'StatefulSet', '-victorialogs');
+    const service = find(defaults, 'Service', '-victorialogs');
+    assert.ok(statefulSet && service, 'a StatefulSet and a Service named <release>-victorialogs');
+    assert.equal(statefulSet.spec.replicas, 1);
+    assert.equal(statefulSet.spec.serviceName, service.metadata.name);
+    const pod = statefulSet.spec.template;
+    assert.deepEqual(Object.entries(service.spec.selector).filter(([key, value]) => pod.metadata.labels[key] !== value), [], 'the Service selects the pod');
+    const container = containerOf(statefulSet);
+    const port = container.ports.find(({ containerPort }) => containerPort === 9428);
+    assert.ok(port, 'the container listens on 9428');
+    assert.deepEqual(service.spec.ports.map(({ port: servicePort, targetPort }) => ({ servicePort, targetPort })), [{ servicePort: 9428, targetPort: port.name }]);
+
+    // Its data on the volume of its claim template, kept for .env's LOGS_RETENTION.
+    const flags = Object.fromEntries(container.args.map((arg) => arg.replace(/^-+/, '').split('=')));
+    assert.equal(flags.retentionPeriod, dotenv.LOGS_RETENTION, '-retentionPeriod is .env\'s LOGS_RETENTION');
+    assert.equal(flags.httpListenAddr, ':9428');
+    const [claim] = statefulSet.spec.volumeClaimTemplates;
+    assert.match(claim.spec.resources.requests.storage, /^\d+[GMT]i$/);
+    assert.equal(container.volumeMounts.find(({ name }) => name === claim.metadata.name)?.mountPath, flags.storageDataPath, 'the claim is mounted where -storageDataPath points');
+
+    // The image has no shell: the probes are HTTP requests.
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      assert.deepEqual(probe.httpGet, { path: '/health', port: port.name });
+    }
+
+    // Non-root (the distroless image's `nonroot`), the volume writable through its group.
+    const { securityContext } = pod.spec;
+    assert.equal(securityContext.runAsNonRoot, true, 'runAsNonRoot');
+    assert.ok(securityContext.runAsUser > 0, `runAsUser ${securityContext.runAsUser}`);
+    assert.ok(securityContext.fsGroup > 0, `fsGroup ${securityContext.fsGroup}`);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+    assert.ok(container.resources.requests.memory && container.resources.limits.memory, 'memory requested and limited');
+  });
+
+  test('the agents send the log records to the gateways, which write them to VictoriaLogs\' Service', () => {
+    const agent = find(defaults, 'OpenTelemetryCollector', '-agent');
+    const gateway = find(defaults, 'OpenTelemetryCollector', '-gateway');
+    const service = find(defaults, 'Service', '-victorialogs');
+    // Every exporter of the agents' logs pipeline leads to the gateways.
+    const gatewayHost = `${gateway.metadata.name}-collector`;
+    const logExporters = agent.spec.config.service.pipelines.logs.exporters;
+    assert.ok(logExporters.length > 0);
+    for (const exporter of logExporters) {
+      const settings = agent.spec.config.exporters[exporter];
+      assert.ok(settings, `the agents' logs exporter ${exporter} is declared`);
+      // The gateways' Service (any gateway), or their headless Service (load_balancing, by trace id).
+      const target = settings.endpoint ?? settings.resolver?.dns?.hostname;
+      assert.ok([`${gatewayHost}:`, `${gatewayHost}-headless.`].some((prefix) => target?.startsWith(prefix)),
+        `the agents' logs exporter ${exporter} sends to ${target}, not to the gateways`);
+    }
+    // The gateways run otel/collector.yaml's logs pipeline, its endpoint filled in by LOGS_OTLP_ENDPOINT.
+    const { exporters, service: { pipelines } } = gateway.spec.config;
+    assert.ok(pipelines.logs.exporters.includes('otlp_http/logs'));
+    assert.match(exporters['otlp_http/logs'].logs_endpoint, /^\$\{env:LOGS_OTLP_ENDPOINT(:-[^}]*)?\}$/);
+    const env = Object.fromEntries(gateway.spec.env.map(({ name, value }) => [name, value]));
+    const [{ port }] = service.spec.ports;
+    assert.equal(env.LOGS_OTLP_ENDPOINT, `http://${service.metadata.name}:${port}/insert/opentelemetry/v1/logs`);
+  });
+
+  test('Jaeger\'s trace view links to the trace\'s logs: otel/jaeger-ui.json, at victorialogs.uiUrl', () => {
+    const uiConfigOf = (objects) => {
+      const deployment = find(objects, 'Deployment', '-jaeger');
+      const container = containerOf(deployment);
+      const file = envOf(container).JAEGER_UI_CONFIG;
+      assert.ok(file, 'JAEGER_UI_CONFIG is set');
+      const mount = container.volumeMounts.find(({ mountPath }) => mountPath === file);
+      assert.ok(mount, `a volume is mounted at ${file}`);
+      const volume = deployment.spec.template.spec.volumes.find(({ name }) => name === mount.name);
+      const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === volume.configMap?.name);
+      assert.ok(configMap?.data[mount.subPath], `${file} is the key ${mount.subPath} of a ConfigMap of the chart`);
+      return JSON.parse(configMap.data[mount.subPath]);
+    };
+    const otelUi = JSON.parse(readFileSync(path.join(ROOT, 'otel', 'jaeger-ui.json'), 'utf8'));
+    // By default, the link leads to a port-forward on localhost:9428, as compose publishes it.
+    assert.deepEqual(uiConfigOf(defaults), otelUi);
+    const [link] = otelUi.linkPatterns;
+    assert.equal(link.type, 'traces');
+    assert.match(link.url, /^http:\/\/localhost:9428\/select\/vmui\/.*trace_id.*#\{traceID[^}]*\}/);
+    // Elsewhere, where victorialogs.uiUrl says.
+    const [moved] = uiConfigOf(render(CHART_DIR, ['--set', 'victorialogs.uiUrl=https://logs.example.com/victorialogs/'])).linkPatterns;
+    assert.equal(moved.url, link.url.replace('http://localhost:9428', 'https://logs.example.com/victorialogs'));
+  });
+
+  test('the collector, Jaeger and VictoriaLogs images are the versions .env pins', () => {
     const images = defaults.flatMap((object) => object.kind === 'OpenTelemetryCollector'
       ? [object.spec.image]
       : (object.spec?.template?.spec?.containers ?? []).map((container) => container.image));
     assert.ok(images.includes(`otel/opentelemetry-collector-contrib:${dotenv.OTELCOL_VERSION}`));
     assert.ok(images.includes(`jaegertracing/jaeger:${dotenv.JAEGER_VERSION}`));
+    assert.ok(images.includes(`victoriametrics/victoria-logs:v${dotenv.VICTORIALOGS_VERSION}`), `VictoriaLogs' image among ${images}`);
   });
 });
 

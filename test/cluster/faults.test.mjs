@@ -263,7 +263,7 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     { timeoutMs: 120_000, intervalMs: 1000 });
     const onTopic = new Set((await readMessages(kafkaClient('faults-test', kafkaBrokers(config)), 'student-billing')).map((m) => String(m.key)));
     assert.deepEqual(ids.filter((id) => !onTopic.has(id)), [], 'every student\'s student-billing message is on the topic');
-    const notifiedLines = () => NOTIFIER_REPLICAS.flatMap((replica) => serviceLogLines(replica).filter((l) => l.message === 'notification sent' && wanted.has(l.studentId)));
+    const notifiedLines = () => NOTIFIER_REPLICAS.flatMap((replica) => serviceLogLines(replica).filter((l) => l.msg === 'notification sent' && wanted.has(l.studentId)));
     await waitFor(`all ${ids.length} students to be notified`, () => new Set(notifiedLines().map((l) => l.studentId)).size === ids.length, { timeoutMs: 120_000, intervalMs: 1000 });
 
     // Traces: whole, or missing only what a killed process held in memory.

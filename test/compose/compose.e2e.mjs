@@ -47,7 +47,7 @@ function errorLines() {
   return compose(['logs', '--no-color', ...SERVICES]).split('\n').filter((line) => {
     const json = line.slice(line.indexOf('|') + 1).trim();
     try {
-      return ['error', 'fatal'].includes(JSON.parse(json).level);
+      return ['ERROR', 'FATAL'].includes(JSON.parse(json).level);
     } catch {
       return /\bERROR\b/.test(line);
     }
@@ -65,7 +65,7 @@ const testEnvironment = () => ({
   DATABASE_URL: databaseUrl,
   KAFKA_BROKERS: `127.0.0.1:${port('KAFKA_PORT')}`,
   SERVICE_LOG_COMMAND: 'docker compose logs --no-log-prefix {service}',
-  COLLECTOR_LOG_COMMAND: 'docker compose logs --no-log-prefix otel-collector',
+  LOGS_URL: `http://127.0.0.1:${port('VICTORIALOGS_PORT')}`,
   STOP_COMMAND: 'docker compose stop {components}',
   START_COMMAND: 'docker compose up -d --no-deps --wait {components}',
   // `up` would wait for api-service to be healthy before it starts the consumers, which the outage test

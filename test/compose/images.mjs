@@ -13,6 +13,7 @@ import { ensureKafkaJars } from '../../scripts/stack/kafka.mjs';
 import { say, step } from '../../scripts/stack/output.mjs';
 import { captureCommand, runCommand } from '../../scripts/stack/processes.mjs';
 import { ensurePrometheusBinary } from '../../scripts/stack/prometheus.mjs';
+import { ensureVictoriaLogsBinary } from '../../scripts/stack/victorialogs.mjs';
 
 const IMAGES_DIR = path.join(import.meta.dirname, 'images');
 export const BASE_IMAGE = 'debian:bookworm-slim';
@@ -26,6 +27,7 @@ const STAND_INS = Object.freeze({
   'otel/opentelemetry-collector-contrib': 'otel-collector',
   'jaegertracing/jaeger': 'jaeger',
   'prom/prometheus': 'prometheus',
+  'victoriametrics/victoria-logs': 'victorialogs',
   'docker/dockerfile': 'dockerfile-frontend',
   golang: 'golang',
 });
@@ -162,6 +164,10 @@ const ARTIFACTS = {
     await ensurePrometheusBinary(config);
     copyFileSync(path.join(config.paths.cacheDir, `prometheus-${config.versions.prometheusGoModule}`, 'prometheus'), path.join(context, 'prometheus'));
     return `prometheus ${config.versions.prometheusGoModule}`;
+  },
+  victorialogs: async (config, context) => {
+    copyFileSync(await ensureVictoriaLogsBinary(config), path.join(context, 'victoria-logs'));
+    return `victorialogs ${config.versions.victoriaLogs}`;
   },
   golang: async (config, context, paths) => {
     const version = config.variables.GO_VERSION;

@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { queryOnce } from '../../scripts/lib/postgres.mjs';
+import { readCompose } from '../../scripts/stack/compose.mjs';
 import { loadStackConfig } from '../../scripts/stack/config.mjs';
 import { waitFor } from '../e2e/support.mjs';
 
@@ -19,6 +21,7 @@ const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${variables.OTELCOL_VERSION}`,
   jaeger: `jaegertracing/jaeger:${variables.JAEGER_VERSION}`,
   prometheus: `prom/prometheus:v${variables.PROMETHEUS_VERSION}`,
+  victorialogs: `victoriametrics/victoria-logs:v${variables.VICTORIALOGS_VERSION}`,
   golang: `golang:${variables.GO_VERSION}`,
 };
 const PREFIX = 'stand-in-test';
@@ -34,11 +37,34 @@ const succeeds = (args) => spawnSync('docker', args, { encoding: 'utf8', timeout
 const uidOf = (container) => docker(['exec', container, 'sh', '-c', "awk '/^Uid:/ { print $2 }' /proc/1/status"]);
 const publishedPort = (container, port) => docker(['port', container, String(port)]).split('\n')[0].split(':').at(-1);
 
+// Protobuf, as much of it as one OTLP log record needs: varints, length-delimited and fixed64 fields.
+function varint(value) {
+  const bytes = [];
+  for (; value > 0x7f; value >>>= 7) bytes.push((value & 0x7f) | 0x80);
+  return Buffer.from([...bytes, value]);
+}
+const lengthDelimited = (field, bytes) => Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
+function fixed64(field, value) {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(value);
+  return Buffer.concat([varint((field << 3) | 1), bytes]);
+}
+
+/** An OTLP ExportLogsServiceRequest holding one record, its body and trace id: what the collector's otlp_http exporter posts. */
+function otlpLogsRequest(body, traceId) {
+  const record = Buffer.concat([
+    fixed64(1, BigInt(Date.now()) * 1_000_000n), // time_unix_nano
+    lengthDelimited(5, lengthDelimited(1, Buffer.from(body))), // body { string_value }
+    lengthDelimited(9, Buffer.from(traceId, 'hex')), // trace_id
+  ]);
+  return lengthDelimited(1, lengthDelimited(2, lengthDelimited(2, record))); // resource_logs { scope_logs { log_records } }
+}
+
 describe('the stand-in images', () => {
   after(() => {
     const containers = docker(['ps', '-aq', '--filter', `name=${PREFIX}`]).split('\n').filter(Boolean);
     if (containers.length > 0) docker(['rm', '-f', '-v', ...containers]);
-    spawnSync('docker', ['volume', 'rm', '-f', `${PREFIX}-postgres`, `${PREFIX}-kafka`]);
+    spawnSync('docker', ['volume', 'rm', '-f', `${PREFIX}-postgres`, `${PREFIX}-kafka`, `${PREFIX}-victorialogs`]);
   });
 
   it(`${IMAGES.node}: node, npm, the node user 1000:1000, sleep and chown, node by default`, () => {
@@ -121,5 +147,41 @@ describe('the stand-in images', () => {
     assert.match(docker(['run', '--rm', IMAGES.prometheus, '--version']), /^prometheus, version/m);
     assert.equal(docker(['run', '--rm', '--entrypoint', 'sh', IMAGES.prometheus, '-c', 'touch /prometheus/written && id -u']), '65534');
     assert.match(docker(['run', '--rm', '--entrypoint', 'sh', IMAGES.prometheus, '-c', 'command -v wget']), /wget$/);
+  });
+
+  it(`${IMAGES.victorialogs}: VictoriaLogs as entrypoint, run as compose runs it: writes its volume on /home/nonroot as uid 65532, takes OTLP logs, answers /health and LogsQL`, async () => {
+    const name = `${PREFIX}-victorialogs`;
+    assert.equal(docker(['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', IMAGES.victorialogs]), '["/victoria-logs-prod"]');
+    // Compose's user, flags, hardening and volume (a fresh one, on the directory compose mounts it on).
+    const service = readCompose(ROOT, variables).compose.services.victorialogs;
+    const dataDir = service.command.find((arg) => arg.startsWith('-storageDataPath=')).split('=')[1];
+    const [, home] = service.volumes.map((volume) => String(volume).split(':')).find(([, target]) => dataDir.startsWith(`${target}/`));
+    docker(['run', '-d', '--name', name, '--user', String(service.user), '--read-only', '--cap-drop', 'ALL',
+      '--security-opt', 'no-new-privileges:true', '-v', `${name}:${home}`, '-p', '127.0.0.1::9428', IMAGES.victorialogs, ...service.command]);
+    const url = `http://127.0.0.1:${publishedPort(name, 9428)}`;
+    await waitFor('the stand-in VictoriaLogs to answer /health', () => fetch(`${url}/health`).then((r) => r.status === 200, () => false), { timeoutMs: 30_000, intervalMs: 500 });
+
+    // Nothing posted yet: the store is open in its data directory, on the volume, all 65532's.
+    assert.equal(uidOf(name), '65532');
+    assert.equal(docker(['exec', name, 'stat', '-c', '%u:%g', home, dataDir, `${dataDir}/flock.lock`]), '65532:65532\n65532:65532\n65532:65532');
+
+    const traceId = randomBytes(16).toString('hex');
+    const insert = await fetch(`${url}/insert/opentelemetry/v1/logs`, {
+      method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: otlpLogsRequest('stand-in record', traceId),
+    });
+    assert.equal(insert.status, 200, `OTLP/HTTP insert: ${await insert.text()}`);
+    const query = async (logsql) => {
+      const response = await fetch(`${url}/select/logsql/query?${new URLSearchParams({ query: logsql })}`);
+      const text = await response.text();
+      assert.equal(response.status, 200, `LogsQL ${logsql}: ${text}`);
+      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    };
+    // Found by its trace id, as Jaeger's link to a trace's logs asks (otel/jaeger-ui.json).
+    const [record] = await waitFor('the record, by its trace id', async () => {
+      const found = await query(`trace_id:${traceId}`);
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 500 });
+    assert.equal(record._msg, 'stand-in record');
+    assert.deepEqual(await query(`trace_id:${randomBytes(16).toString('hex')}`), [], 'and nothing for another trace');
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { findMessage, postStudent, produce, query, run, waitFor, waitForTrace } from './support.mjs';
+import { findMessage, postStudent, produce, query, run, serviceLogLines, waitFor, waitForTrace } from './support.mjs';
 
 describe('a poison message on `student`', () => {
   it('goes to student-dlt with its traceparent and the error; the next student is billed', async () => {
@@ -45,5 +45,19 @@ describe('a poison message on `student`', () => {
     assert.equal(replayed.headers['replayed-for-group'], 'billing-consumer');
     const again = await findMessage('student-dlt', (message) => message.key === key && message.headers['dlt-original-offset'] !== deadLetter.headers['dlt-original-offset']);
     assert.equal(again.headers['dlt-original-traceparent'], traceparent);
+  });
+
+  it('is logged as one ERROR record with its stack, in its trace, whatever text it holds', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const key = randomUUID();
+    const value = 'not a student\n{"level":"INFO","msg":"forged record"}\u001b[2J';
+    await produce('student', { key, value, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    await findMessage('student-dlt', (message) => message.key === key);
+    const line = await waitFor('billing\'s log line of the dead letter', () =>
+      serviceLogLines('billing-consumer').find((l) => l.trace_id === traceId && l.msg === 'message sent to the dead-letter topic'));
+    assert.equal(line.level, 'ERROR');
+    assert.equal(line.err.type, 'InvalidEventError');
+    assert.ok(line.err.stack.startsWith(`InvalidEventError: StudentRegisteredEvent: expected a JSON object, got ${JSON.stringify(value)}\n    at `), line.err.stack);
+    assert.deepEqual(serviceLogLines('billing-consumer').filter((l) => l.msg === 'forged record'), [], 'no record forged by the text');
   });
 });

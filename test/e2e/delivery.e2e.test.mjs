@@ -42,7 +42,7 @@ async function assertBilledOnceNotifiedAndTraced(posted, timeoutMs = 120_000) {
     async () => (await query('SELECT count(*)::int AS count FROM students WHERE id = ANY($1) AND fee_cents IS NOT NULL', [ids]))[0].count === ids.length,
     { timeoutMs, intervalMs: 1000 },
   );
-  const notified = () => new Set(serviceLogLines('notifier-consumer').filter((l) => l.message === 'notification sent').map((l) => l.studentId));
+  const notified = () => new Set(serviceLogLines('notifier-consumer').filter((l) => l.msg === 'notification sent').map((l) => l.studentId));
   await waitFor(`all ${ids.length} students to be notified`, () => ids.every((id) => notified().has(id)), { timeoutMs, intervalMs: 1000 });
 
   const billedMessages = await query(
@@ -51,7 +51,7 @@ async function assertBilledOnceNotifiedAndTraced(posted, timeoutMs = 120_000) {
   );
   assert.equal(billedMessages.length, ids.length, 'a student-billing message for every student');
   assert.deepEqual(billedMessages.filter((m) => m.count !== 1), [], 'billed once: one student-billing message per student');
-  const billedLines = serviceLogLines('billing-consumer').filter((l) => l.message === 'student billed' && ids.includes(l.studentId));
+  const billedLines = serviceLogLines('billing-consumer').filter((l) => l.msg === 'student billed' && ids.includes(l.studentId));
   assert.equal(billedLines.length, ids.length, 'one "student billed" log line per student');
 
   // Each trace is complete once the notifier's span is in; the last batches may still be on the way.
@@ -217,7 +217,7 @@ describe('billing-consumer stopped (SIGTERM) under load and started again', () =
     const count = 100;
     const load = postStudentsAtRate(count, 20, 'Shutdown');
     await sleep(2000);
-    const cleanCloses = () => serviceLogLines('billing-consumer').filter((l) => l.context === 'Shutdown' && /^closed in/.test(l.message)).length;
+    const cleanCloses = () => serviceLogLines('billing-consumer').filter((l) => l.context === 'Shutdown' && /^closed in/.test(l.msg)).length;
     const closesBefore = cleanCloses();
     const stopped = await stop('billing-consumer');
     assert.doesNotMatch(stopped, /killed/i, 'it stopped on SIGTERM, in time');

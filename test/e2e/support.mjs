@@ -28,8 +28,8 @@ export const env = {
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   /** Prints a service's log, `{service}` standing for its name; compose: `docker compose logs --no-log-prefix {service}`. */
   serviceLogCommand: process.env.SERVICE_LOG_COMMAND,
-  /** Prints the collector's log; compose: `docker compose logs --no-log-prefix otel-collector`. */
-  collectorLogCommand: process.env.COLLECTOR_LOG_COMMAND,
+  /** VictoriaLogs, the log store: the services' log records, by way of the collector. */
+  logsUrl: process.env.LOGS_URL ?? 'http://127.0.0.1:9428',
   logsDir: path.join(ROOT, '.stack', 'logs'),
   /** Readiness of the consumers (their health endpoints). */
   billingUrl: process.env.BILLING_URL ?? 'http://127.0.0.1:3001',
@@ -267,16 +267,15 @@ export function serviceLogLines(service) {
     });
 }
 
-/** The log records the collector received over OTLP, as its debug exporter printed them. */
-export function collectorLogRecords() {
-  return logText(env.collectorLogCommand, 'collector.log')
-    .split(/^LogRecord #\d+$/m)
-    .slice(1)
-    .map((block) => ({
-      body: /^Body: Str\((.*)\)$/m.exec(block)?.[1],
-      traceId: /^Trace ID: (\S*)$/m.exec(block)?.[1],
-      spanId: /^Span ID: (\S*)$/m.exec(block)?.[1],
-    }));
+/**
+ * The log records the store holds for a LogsQL query (https://docs.victoriametrics.com/victorialogs/logsql/),
+ * e.g. `trace_id:<id>`: each a flat object, the body as `_msg`, the OTLP attributes and resource
+ * attributes as fields (`service.name`, `severity_text`, `span_id`, `studentId`...).
+ */
+export async function storedLogRecords(query) {
+  const response = await fetch(`${env.logsUrl}/select/logsql/query?${new URLSearchParams({ query })}`);
+  if (!response.ok) throw new Error(`VictoriaLogs (${env.logsUrl}) answered ${response.status} to ${query}: ${await response.text()}`);
+  return (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
 
 /** The series of a PromQL instant query, as { labels, value }. */

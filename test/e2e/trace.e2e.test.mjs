@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { SERVICES } from '../../scripts/stack/config.mjs';
 import {
-  collectorLogRecords,
   env,
   isAncestor,
   messageHeaders,
@@ -15,6 +14,7 @@ import {
   query,
   rootSpans,
   serviceLogLines,
+  storedLogRecords,
   start,
   stop,
   topicEndOffsets,
@@ -220,7 +220,7 @@ describe('one POST, one connected trace', () => {
   it('logged "notification sent" with the trace id and the span id of `notify student`', async () => {
     const notifySpan = spans.find((s) => s.name === 'notify student');
     const line = await waitFor('the notifier log line', () =>
-      serviceLogLines('notifier-consumer').find((l) => l.message === 'notification sent' && l.studentId === student.id),
+      serviceLogLines('notifier-consumer').find((l) => l.msg === 'notification sent' && l.studentId === student.id),
     );
     assert.equal(line.trace_id, traceId);
     assert.equal(line.span_id, notifySpan.spanId);
@@ -232,7 +232,7 @@ describe('one POST, one connected trace', () => {
       ['billing-consumer', 'student billed'],
       ['notifier-consumer', 'notification sent'],
     ]) {
-      const lines = serviceLogLines(service).filter((l) => l.studentId === student.id && l.message === message);
+      const lines = serviceLogLines(service).filter((l) => l.studentId === student.id && l.msg === message);
       assert.equal(lines.length, 1, `${service}: one "${message}" line for the student`);
       assert.ok(!JSON.stringify(lines[0]).includes(student.firstname), `${service}: the student by id, never by name`);
       assert.equal(lines[0].trace_id, traceId, `${service}: its trace id`);
@@ -240,17 +240,17 @@ describe('one POST, one connected trace', () => {
     }
   });
 
-  it('exported the same log lines over OTLP to the collector, tied to the trace', async () => {
-    const records = await waitFor('the three log records at the collector', () => {
-      const found = collectorLogRecords().filter((record) => record.traceId === traceId);
+  it('stored the same lines as log records in VictoriaLogs, by way of the collector, tied to the trace', async () => {
+    const records = await waitFor('the three log records in the store', async () => {
+      const found = await storedLogRecords(`trace_id:${traceId}`);
       return found.length >= 3 ? found : undefined;
     });
     assert.deepEqual(
-      records.map((record) => record.body).sort(),
-      ['notification sent', 'student billed', 'student registered'],
+      records.map((record) => `${record['service.name']}: ${record._msg}`).sort(),
+      ['api-service: student registered', 'billing-consumer: student billed', 'notifier-consumer: notification sent'],
     );
     for (const record of records) {
-      assert.ok(spans.some((s) => s.spanId === record.spanId), `"${record.body}" names a span of the trace`);
+      assert.ok(spans.some((s) => s.spanId === record.span_id && s.service === record['service.name']), `"${record._msg}" names a span of its service in the trace`);
     }
   });
 });
@@ -302,7 +302,7 @@ describe('a restart of billing-consumer between two POSTs', () => {
     // Stop billing as soon as it has handled the first student: its spans are then still in the
     // SDK's batch queue (exported every 5 s), and reach Jaeger only if the shutdown flushes them.
     await waitFor('the notification of the first student', () =>
-      serviceLogLines('notifier-consumer').some((l) => l.message === 'notification sent' && l.studentId === first.student.id),
+      serviceLogLines('notifier-consumer').some((l) => l.msg === 'notification sent' && l.studentId === first.student.id),
     );
     await stop('billing-consumer');
     const second = await registerStudent('Hedy');

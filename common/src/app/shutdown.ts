@@ -51,7 +51,7 @@ export function closeOnShutdownSignal(app: INestApplication): void {
     try {
       await app.close();
     } catch (error) {
-      logger.error('Shutdown failed', error);
+      logger.error('Shutdown failed', { err: error });
       await flushTelemetry(FLUSH_TIMEOUT_MS);
       process.exit(1);
     }
@@ -69,7 +69,7 @@ export function closeOnShutdownSignal(app: INestApplication): void {
  */
 export function exitOnCrash(): void {
   const crash = async (kind: string, error: unknown) => {
-    logger.fatal(`${kind}, exiting`, error instanceof Error ? error.stack : String(error));
+    logger.fatal(`${kind}, exiting`, { err: error });
     await flushTelemetry(2_000);
     process.exit(1);
   };

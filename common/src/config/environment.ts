@@ -52,8 +52,8 @@ export class ServiceEnvironment extends TelemetryEnvironment {
   HOST?: string;
 
   @IsOptional()
-  @IsIn(['fatal', 'error', 'warn', 'info', 'log', 'debug', 'verbose'])
-  LOG_LEVEL?: string;
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+  LOG_LEVEL?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
   /** `kafkajs` (the default) or `confluent` (kafka-confluent/confluent-transport.ts), for producing and consuming. */
   @IsOptional()

@@ -116,7 +116,7 @@ export class DeadLetterInterceptor implements NestInterceptor {
       topic,
       partition: context.getPartition(),
       offset: message.offset,
-      error: error.message,
+      err: error,
     });
   }
 }

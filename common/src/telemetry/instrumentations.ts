@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { instrumentationClasses } from '../alternatives/link-traces.js';
 import type { TelemetryEnvironment } from '../config/environment.js';
 import { creationContext, kafkaSpanHooks } from './kafka-span-hooks.js';
@@ -11,7 +12,7 @@ import { creationContext, kafkaSpanHooks } from './kafka-span-hooks.js';
  * patches a package loaded with `import` only if it is listed here. Every package an instrumentation
  * below patches must be in it (instrumentations.spec.ts checks).
  */
-export const INSTRUMENTED_PACKAGES = ['kafkajs', 'pg', 'pg-pool', 'express', 'http', 'https'];
+export const INSTRUMENTED_PACKAGES = ['kafkajs', 'pg', 'pg-pool', 'express', 'http', 'https', 'pino'];
 
 /** Health probes run every few seconds; tracing them would bury the demo's traces. */
 export function isHealthProbe(request: IncomingMessage): boolean {
@@ -45,5 +46,7 @@ export function instrumentations(env: Partial<TelemetryEnvironment>): Instrument
     // statement or transaction) and the rare new connection (`pg.connect`) tell nothing the query span
     // does not: without them a trace holds only the statements.
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    // Each log line gets the active span's trace_id and span_id, and goes out as an OTLP log record too.
+    new PinoInstrumentation(),
   ];
 }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { StudentBilledEvent } from '@demo/common/contracts';
-import { TraceAwareLogger } from '@demo/common/telemetry';
-import { useInMemoryTracing } from '@demo/common/testing';
-import { Test } from '@nestjs/testing';
+import { SeverityNumber } from '@opentelemetry/api';
+import { useInMemoryTracing, withServiceLogger } from '@demo/common/testing';
 import { NotificationsService } from './notifications.service.js';
 
 const tracing = useInMemoryTracing();
@@ -22,9 +21,8 @@ describe('NotificationsService', () => {
   let service: NotificationsService;
 
   beforeEach(async () => {
-    const moduleRef = await Test.createTestingModule({ providers: [NotificationsService] }).compile();
     // The service's real logger: each line is also an OpenTelemetry log record, read here from memory.
-    moduleRef.useLogger(new TraceAwareLogger('info'));
+    const moduleRef = await withServiceLogger({ providers: [NotificationsService] });
     service = moduleRef.get(NotificationsService);
     tracing.reset();
   });
@@ -38,8 +36,9 @@ describe('NotificationsService', () => {
     assert.equal(records.length, 1);
     assert.equal(records[0].spanContext?.spanId, notifySpan.spanContext().spanId);
     assert.equal(records[0].spanContext?.traceId, notifySpan.spanContext().traceId);
-    assert.equal(records[0].severityText, 'log');
-    assert.deepEqual(records[0].attributes, { 'log.context': 'NotificationsService', studentId: billed.id, feeCents: 120_000 });
+    assert.equal(records[0].severityNumber, SeverityNumber.INFO);
+    assert.equal(records[0].severityText, 'info');
+    assert.deepEqual(records[0].attributes, { context: 'NotificationsService', studentId: billed.id, feeCents: 120_000 });
   });
 
   it('never writes the name into a log record or a span', async () => {
