@@ -270,7 +270,7 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
     const spansOf = await settledTraces(all);
     // The killed replica's spans were exported every 5 s: those of its last seconds went with it.
     const tracesOfItsLastSeconds = new Set(serviceLogLines(BILLING)
-      .filter((l) => l.timestamp <= billingKilledAt && l.timestamp >= billingKilledAt - EXPORT_WINDOW_MS)
+      .filter((l) => l.time <= billingKilledAt && l.time >= billingKilledAt - EXPORT_WINDOW_MS)
       .map((l) => l.trace_id));
     const lostInBilling = (p) => tracesOfItsLastSeconds.has(p.traceId);
     const lostInGateway = (p, spans) => p.sentAt >= gatewayKilledAt - GATEWAY_HOLD_MS && p.sentAt <= gatewayKilledAt + 1000 &&
