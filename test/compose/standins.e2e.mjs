@@ -7,10 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { queryOnce } from '../../scripts/lib/postgres.mjs';
 import { readCompose } from '../../scripts/stack/compose.mjs';
 import { loadStackConfig } from '../../scripts/stack/config.mjs';
-import { waitFor } from '../e2e/support.mjs';
+import { storedLogRecords, waitFor } from '../e2e/support.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const { variables } = loadStackConfig();
@@ -36,29 +40,6 @@ const succeeds = (args) => spawnSync('docker', args, { encoding: 'utf8', timeout
 /** The uid the container's main process runs as. */
 const uidOf = (container) => docker(['exec', container, 'sh', '-c', "awk '/^Uid:/ { print $2 }' /proc/1/status"]);
 const publishedPort = (container, port) => docker(['port', container, String(port)]).split('\n')[0].split(':').at(-1);
-
-// Protobuf, as much of it as one OTLP log record needs: varints, length-delimited and fixed64 fields.
-function varint(value) {
-  const bytes = [];
-  for (; value > 0x7f; value >>>= 7) bytes.push((value & 0x7f) | 0x80);
-  return Buffer.from([...bytes, value]);
-}
-const lengthDelimited = (field, bytes) => Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
-function fixed64(field, value) {
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigUInt64LE(value);
-  return Buffer.concat([varint((field << 3) | 1), bytes]);
-}
-
-/** An OTLP ExportLogsServiceRequest holding one record, its body and trace id: what the collector's otlp_http exporter posts. */
-function otlpLogsRequest(body, traceId) {
-  const record = Buffer.concat([
-    fixed64(1, BigInt(Date.now()) * 1_000_000n), // time_unix_nano
-    lengthDelimited(5, lengthDelimited(1, Buffer.from(body))), // body { string_value }
-    lengthDelimited(9, Buffer.from(traceId, 'hex')), // trace_id
-  ]);
-  return lengthDelimited(1, lengthDelimited(2, lengthDelimited(2, record))); // resource_logs { scope_logs { log_records } }
-}
 
 describe('the stand-in images', () => {
   after(() => {
@@ -165,23 +146,25 @@ describe('the stand-in images', () => {
     assert.equal(uidOf(name), '65532');
     assert.equal(docker(['exec', name, 'stat', '-c', '%u:%g', home, dataDir, `${dataDir}/flock.lock`]), '65532:65532\n65532:65532\n65532:65532');
 
+    // One record in a trace, over OTLP/HTTP protobuf, as the collector's otlp_http exporter sends it.
     const traceId = randomBytes(16).toString('hex');
-    const insert = await fetch(`${url}/insert/opentelemetry/v1/logs`, {
-      method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: otlpLogsRequest('stand-in record', traceId),
+    const emitted = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: emitted })] });
+    provider.getLogger('stand-in-test').emit({
+      body: 'stand-in record',
+      context: trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED }),
     });
-    assert.equal(insert.status, 200, `OTLP/HTTP insert: ${await insert.text()}`);
-    const query = async (logsql) => {
-      const response = await fetch(`${url}/select/logsql/query?${new URLSearchParams({ query: logsql })}`);
-      const text = await response.text();
-      assert.equal(response.status, 200, `LogsQL ${logsql}: ${text}`);
-      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    };
+    await provider.forceFlush();
+    const otlp = new OTLPLogExporter({ url: `${url}/insert/opentelemetry/v1/logs` });
+    const insert = await new Promise((resolve) => otlp.export(emitted.getFinishedLogRecords(), resolve));
+    assert.equal(insert.code, ExportResultCode.SUCCESS, `OTLP/HTTP insert: ${insert.error?.message}`);
+    await otlp.shutdown();
     // Found by its trace id, as Jaeger's link to a trace's logs asks (otel/jaeger-ui.json).
     const [record] = await waitFor('the record, by its trace id', async () => {
-      const found = await query(`trace_id:${traceId}`);
+      const found = await storedLogRecords(`trace_id:${traceId}`, url);
       return found.length > 0 ? found : undefined;
     }, { timeoutMs: 15_000, intervalMs: 500 });
     assert.equal(record._msg, 'stand-in record');
-    assert.deepEqual(await query(`trace_id:${randomBytes(16).toString('hex')}`), [], 'and nothing for another trace');
+    assert.deepEqual(await storedLogRecords(`trace_id:${randomBytes(16).toString('hex')}`, url), [], 'and nothing for another trace');
   });
 });

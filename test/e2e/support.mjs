@@ -272,9 +272,9 @@ export function serviceLogLines(service) {
  * e.g. `trace_id:<id>`: each a flat object, the body as `_msg`, the OTLP attributes and resource
  * attributes as fields (`service.name`, `severity_text`, `span_id`, `studentId`...).
  */
-export async function storedLogRecords(query) {
-  const response = await fetch(`${env.logsUrl}/select/logsql/query?${new URLSearchParams({ query })}`);
-  if (!response.ok) throw new Error(`VictoriaLogs (${env.logsUrl}) answered ${response.status} to ${query}: ${await response.text()}`);
+export async function storedLogRecords(query, logsUrl = env.logsUrl) {
+  const response = await fetch(`${logsUrl}/select/logsql/query?${new URLSearchParams({ query })}`);
+  if (!response.ok) throw new Error(`VictoriaLogs (${logsUrl}) answered ${response.status} to ${query}: ${await response.text()}`);
   return (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
 
