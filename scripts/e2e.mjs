@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { e2eTestFiles } from './lib/e2e-files.mjs';
+import { controlsTheStack, e2eTestFiles } from './lib/e2e-files.mjs';
 import { databaseUrl, kafkaBrokers, loadStackConfig } from './stack/config.mjs';
 import { serviceDefinitions } from './stack/services.mjs';
 
@@ -56,9 +56,18 @@ if (!process.env.API_URL) {
   stopAfterwards = !alreadyUp && process.env.E2E_KEEP_STACK !== '1';
 }
 
-// The files named, or else every test file; one after the other in name order (they share the one stack).
+// The files named, or else every test file. They share the one stack: first those that leave its
+// components alone, three at a time (most of a test is waiting for a trace), then those that stop
+// or restart some, one after the other.
 const files = process.argv.length > 2 ? process.argv.slice(2) : e2eTestFiles();
-const status = node(['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], testEnv);
+const sideBySide = files.filter((file) => !controlsTheStack(file));
+const alone = files.filter((file) => controlsTheStack(file));
+let status = 0;
+for (const [group, concurrency] of [[sideBySide, 3], [alone, 1]]) {
+  if (group.length === 0) continue;
+  const groupStatus = node(['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...group], testEnv);
+  status ||= groupStatus;
+}
 if (status !== 0 && !process.env.API_URL) {
   console.error('e2e: failed; the services\' logs are in .stack/logs/ (node scripts/stack.mjs status lists them)');
 }
