@@ -60,8 +60,8 @@ if (!process.env.API_URL) {
 // components alone, three at a time (most of a test is waiting for a trace), then those that stop
 // or restart some, one after the other.
 const files = process.argv.length > 2 ? process.argv.slice(2) : e2eTestFiles();
-const sideBySide = files.filter((file) => !controlsTheStack(file));
-const alone = files.filter((file) => controlsTheStack(file));
+const alone = files.filter(controlsTheStack);
+const sideBySide = files.filter((file) => !alone.includes(file));
 let status = 0;
 for (const [group, concurrency] of [[sideBySide, 3], [alone, 1]]) {
   if (group.length === 0) continue;

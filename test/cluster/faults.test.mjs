@@ -268,7 +268,7 @@ describe('the cluster under steady load: a broker, a billing replica and a gatew
 
     // Traces: whole, or missing only what a killed process held in memory.
     const spansOf = await settledTraces(all);
-    // The killed replica's spans were exported every 5 s: those of its last seconds went with it.
+    // The killed replica's spans were exported every EXPORT_WINDOW_MS: those of its last seconds went with it.
     const tracesOfItsLastSeconds = new Set(serviceLogLines(BILLING)
       .filter((l) => l.time <= billingKilledAt && l.time >= billingKilledAt - EXPORT_WINDOW_MS)
       .map((l) => l.trace_id));

@@ -297,10 +297,18 @@ describe('text Postgres cannot store, or a body nested too deeply', () => {
 });
 
 describe('a restart of billing-consumer between two POSTs', () => {
+  // Billing exports its spans once a minute here: those of the first student are still in the SDK's
+  // batch queue when it stops, and reach Jaeger only if the shutdown flushes them.
+  before(async () => {
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '60000';
+    await stop('billing-consumer');
+    await start('billing-consumer');
+    delete process.env.OTEL_BSP_SCHEDULE_DELAY;
+  });
+
   it('keeps both traces whole: spans queued at the stop are flushed, the message posted meanwhile is traced', async () => {
     const first = await registerStudent('Grace');
-    // Stop billing as soon as it has handled the first student: its spans are then still in the
-    // SDK's batch queue (exported every 5 s), and reach Jaeger only if the shutdown flushes them.
+    // Stop billing as soon as it has handled the first student (and started again as configured).
     await waitFor('the notification of the first student', () =>
       serviceLogLines('notifier-consumer').some((l) => l.msg === 'notification sent' && l.studentId === first.student.id),
     );
