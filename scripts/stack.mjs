@@ -9,6 +9,7 @@
 // Jaeger on disk (docs/cluster.md).
 //
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
+//   node scripts/stack.mjs install  only build what is missing (cached); start nothing
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
 //   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
 //   node scripts/stack.mjs stop <component>...    stop some components (e.g. billing-consumer), keep the rest
@@ -138,15 +139,40 @@ async function startServices(config) {
   }
 }
 
-async function up(config) {
-  const started = performance.now();
+function prepare(config) {
   for (const dir of [config.paths.cacheDir, config.paths.logsDir, config.paths.pidsDir]) {
     mkdirSync(dir, { recursive: true });
   }
   checkPrerequisites(config);
+}
+
+async function up(config) {
+  const started = performance.now();
+  prepare(config);
   await startInfrastructure(config);
   await startServices(config);
   printSummary(config, performance.now() - started);
+}
+
+/**
+ * What `up` downloads and builds, without starting anything: e.g. before something else reads the
+ * cache (test:compose's stand-in images are made from the same builds).
+ */
+async function install(config) {
+  prepare(config);
+  await inParallel([
+    async () => {
+      await ensureKafkaJars(config);
+      await ensureBrokerAgent(config);
+    },
+    async () => {
+      await ensureJaegerBinary(config);
+      await ensureCollectorBinary(config);
+      await ensurePrometheusBinary(config);
+      await ensureVictoriaLogsBinary(config);
+    },
+  ]);
+  say('stack', `installed (cache: ${config.paths.cacheDir})`);
 }
 
 function relative(config, file) {
@@ -281,13 +307,14 @@ function reportError(error) {
 /** Each command and whether it takes component names. */
 const COMMANDS = {
   up: { run: up, takesNames: false },
+  install: { run: install, takesNames: false },
   down: { run: down, takesNames: false },
   status: { run: status, takesNames: false },
   start: { run: start, takesNames: true },
   stop: { run: stop, takesNames: true },
 };
 
-const USAGE = 'usage: node scripts/stack.mjs up | down | status | start [--no-wait] <component>... | stop <component>...';
+const USAGE = 'usage: node scripts/stack.mjs up | install | down | status | start [--no-wait] <component>... | stop <component>...';
 
 async function main([name, ...args]) {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
