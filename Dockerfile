@@ -11,8 +11,9 @@
 #   docker build --build-arg NODE_VERSION=<SERVICES_NODE_VERSION from .env> --build-arg SERVICE=api-service .
 #
 # NODE_VERSION has no default on purpose: .env is the one list of versions (compose passes it).
-# Stages: base (runtime + manifests) -> build (all dependencies, tsc) and prod-deps (production
-# dependencies only) -> runtime (prod-deps + compiled JavaScript, run as the `node` user).
+# Stages: base (runtime + manifests) -> build (all dependencies, tsc), confluent-client (the
+# optional Kafka client's native addon) and prod-deps (production dependencies only) -> runtime
+# (prod-deps + the addon + compiled JavaScript, run as the `node` user).
 # The `tools` stage is not a service: the scripts (peek, dead-letters, load) for compose's
 # `tools` and `load` services (`--target tools`, no SERVICE). runtime stays last: the default target.
 # Nothing here names a service: a new workspace folder is built like the others.
@@ -37,8 +38,9 @@ RUN chmod -R a+rX /app
 # ---------------------------------------------------------------------------------------------
 FROM base AS build
 # All workspaces, dev dependencies included (the compiler). SERVICE is declared only below, so
-# this layer is the same for every service and is built once.
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# this layer is the same for every service and is built once. No install scripts: the one that
+# matters, the confluent client's, runs in its own stage below.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 ARG SERVICE
 RUN test -n "${SERVICE}" && test -f "${SERVICE}/package.json" || { \
       echo "build argument SERVICE must name a workspace folder (with a package.json), got '${SERVICE}'" >&2; exit 1; }
@@ -49,19 +51,41 @@ COPY ${SERVICE}/ ${SERVICE}/
 RUN ./node_modules/.bin/tsc -b "${SERVICE}"
 
 # ---------------------------------------------------------------------------------------------
+FROM base AS confluent-client
+# @confluentinc/kafka-javascript (KAFKA_CLIENT=confluent, an optional dependency of common), built
+# once for every service. Its installer downloads a prebuilt addon from GitHub; where GitHub cannot
+# be reached, it compiles librdkafka from the package's sources (~2 min on 2 cores), linked to
+# Debian's libraries (CKJS_LINKING=dynamic, docs/known-limits.md). Those libraries are then copied
+# beside the addon, which looks there first ($ORIGIN): the runtime image needs no extra package.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --workspace common --include-workspace-root=false --ignore-scripts --no-audit --no-fund
+WORKDIR /app/node_modules/@confluentinc/kafka-javascript
+RUN if ! ../../.bin/node-pre-gyp install; then \
+      apt-get update && apt-get install -y --no-install-recommends g++ make python3 patchelf \
+        libssl-dev zlib1g-dev libzstd-dev libsasl2-dev liblz4-dev \
+      && CKJS_LINKING=dynamic npm_config_nodedir=/usr/local ../../.bin/node-pre-gyp install --build-from-source \
+      && cd build/Release && rm -rf obj.target .deps && cp ../deps/librdkafka*.so.1 . && strip --strip-unneeded librdkafka*.so.1 \
+      && ldd ./*.node | awk '$3 ~ "^/(usr/)?lib/" && $1 !~ "^(libc|libm|libstdc[+][+]|libgcc_s)[.]so" { print $3 }' | xargs -r cp -L -t . \
+      && patchelf --set-rpath '$ORIGIN' ./*.node ./*.so.*; \
+    fi
+
+# ---------------------------------------------------------------------------------------------
 FROM base AS prod-deps
 ARG SERVICE
 # Only what the service needs at run time: its dependencies, the @demo/common workspace (a symlink
-# node_modules/@demo/common -> ../../common) and common's own dependencies.
+# node_modules/@demo/common -> ../../common) and common's own dependencies. The confluent client's
+# addon comes from its stage.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --workspace "${SERVICE}" --include-workspace-root=false --no-audit --no-fund
+    npm ci --omit=dev --workspace "${SERVICE}" --include-workspace-root=false --ignore-scripts --no-audit --no-fund
+COPY --from=confluent-client /app/node_modules/@confluentinc/kafka-javascript/build/Release/ node_modules/@confluentinc/kafka-javascript/build/Release/
 
 # ---------------------------------------------------------------------------------------------
 FROM base AS tools
 ENV NODE_ENV=production
-# The scripts need kafkajs only, pinned by the lockfile as a dependency of the common workspace.
+# The scripts need kafkajs only, pinned by the lockfile as a dependency of the common workspace
+# (not the optional confluent client).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --workspace common --include-workspace-root=false --no-audit --no-fund
+    npm ci --omit=dev --omit=optional --workspace common --include-workspace-root=false --no-audit --no-fund
 # a+rX (not an octal mode, which would also apply to the folders and make them untraversable).
 COPY --chmod=a+rX scripts/ scripts/
 USER 1000:1000

@@ -116,9 +116,8 @@ describe('docker compose, for real', () => {
     // Not here (docs/tests.md#compose-for-real says why): fork.e2e adds a service to the native
     // stack (compose's side of a fork is the static check); the opt-in alternatives
     // (common/src/alternatives) and the slow handler's heartbeats are code paths that compose only
-    // passes a variable to. They run on the native stack, which takes ~3.5 min off CI. And
-    // kafka-clients.e2e: the images are built without the confluent client (docs/known-limits.md).
-    const nativeOnly = ['fork', 'batch', 'consumer-trace', 'client-traceparent', 'span-start-clock', 'slow-handler', 'kafka-clients']
+    // passes a variable to. They run on the native stack, which takes ~3.5 min off CI.
+    const nativeOnly = ['fork', 'batch', 'consumer-trace', 'client-traceparent', 'span-start-clock', 'slow-handler']
       .map((name) => `${name}.e2e.test.mjs`);
     const files = e2eTestFiles().filter((file) => !nativeOnly.includes(path.basename(file)));
     // Without this test's NODE_TEST_CONTEXT: the suite's own runner would take itself for a child and run nothing.
