@@ -101,26 +101,36 @@ async function inParallel(lanes) {
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} components failed`);
 }
 
+/** Kafka's jars and the brokers' OpenTelemetry agent, from Maven Central. */
+async function ensureKafkaFiles(config) {
+  await ensureKafkaJars(config);
+  await ensureBrokerAgent(config);
+}
+
+/** The Go programs, compiled one after the other: side by side they would only slow each other down. */
+async function ensureGoPrograms(config) {
+  await ensureJaegerBinary(config);
+  await ensureCollectorBinary(config);
+  await ensurePrometheusBinary(config);
+  await ensureVictoriaLogsBinary(config);
+}
+
 /**
- * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go builds run
- * (one after the other: they would only slow each other down). Jaeger starts before the collector,
+ * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go programs
+ * build. Jaeger starts before the collector,
  * which exports to it, and Prometheus last: it scrapes the collector.
  */
 async function startInfrastructure(config) {
   await inParallel([
     () => bringUp(postgres, config),
     async () => {
-      await ensureKafkaJars(config);
-      await ensureBrokerAgent(config);
+      await ensureKafkaFiles(config);
       // Together: a cluster's brokers need a majority of its controllers to become ready.
       await inParallel(kafkaNodes(config).map((node) => () => bringUp(node, config)));
       await ensureTopics(config);
     },
     async () => {
-      await ensureJaegerBinary(config);
-      await ensureCollectorBinary(config);
-      await ensurePrometheusBinary(config);
-      await ensureVictoriaLogsBinary(config);
+      await ensureGoPrograms(config);
       await bringUp(jaeger, config);
       await bringUp(victoriaLogs, config);
       // The gateways first: the agent sends to them.
@@ -160,18 +170,7 @@ async function up(config) {
  */
 async function install(config) {
   prepare(config);
-  await inParallel([
-    async () => {
-      await ensureKafkaJars(config);
-      await ensureBrokerAgent(config);
-    },
-    async () => {
-      await ensureJaegerBinary(config);
-      await ensureCollectorBinary(config);
-      await ensurePrometheusBinary(config);
-      await ensureVictoriaLogsBinary(config);
-    },
-  ]);
+  await inParallel([() => ensureKafkaFiles(config), () => ensureGoPrograms(config)]);
   say('stack', `installed (cache: ${config.paths.cacheDir})`);
 }
 
