@@ -9,7 +9,6 @@
 // Jaeger on disk (docs/cluster.md).
 //
 //   node scripts/stack.mjs up       build what is missing (cached), start what is not running, wait until ready
-//   node scripts/stack.mjs install  only build what is missing (cached); start nothing
 //   node scripts/stack.mjs down     stop what `up` started: services first, then infrastructure in reverse
 //   node scripts/stack.mjs status   each component up/down with its URL, pid and memory
 //   node scripts/stack.mjs stop <component>...    stop some components (e.g. billing-consumer), keep the rest
@@ -101,36 +100,26 @@ async function inParallel(lanes) {
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} components failed`);
 }
 
-/** Kafka's jars and the brokers' OpenTelemetry agent, from Maven Central. */
-async function ensureKafkaFiles(config) {
-  await ensureKafkaJars(config);
-  await ensureBrokerAgent(config);
-}
-
-/** The Go programs, compiled one after the other: side by side they would only slow each other down. */
-async function ensureGoPrograms(config) {
-  await ensureJaegerBinary(config);
-  await ensureCollectorBinary(config);
-  await ensurePrometheusBinary(config);
-  await ensureVictoriaLogsBinary(config);
-}
-
 /**
- * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go programs
- * build. Jaeger starts before the collector,
+ * Infrastructure in three independent lanes: Kafka and PostgreSQL start while the Go builds run
+ * (one after the other: they would only slow each other down). Jaeger starts before the collector,
  * which exports to it, and Prometheus last: it scrapes the collector.
  */
 async function startInfrastructure(config) {
   await inParallel([
     () => bringUp(postgres, config),
     async () => {
-      await ensureKafkaFiles(config);
+      await ensureKafkaJars(config);
+      await ensureBrokerAgent(config);
       // Together: a cluster's brokers need a majority of its controllers to become ready.
       await inParallel(kafkaNodes(config).map((node) => () => bringUp(node, config)));
       await ensureTopics(config);
     },
     async () => {
-      await ensureGoPrograms(config);
+      await ensureJaegerBinary(config);
+      await ensureCollectorBinary(config);
+      await ensurePrometheusBinary(config);
+      await ensureVictoriaLogsBinary(config);
       await bringUp(jaeger, config);
       await bringUp(victoriaLogs, config);
       // The gateways first: the agent sends to them.
@@ -149,29 +138,15 @@ async function startServices(config) {
   }
 }
 
-function prepare(config) {
+async function up(config) {
+  const started = performance.now();
   for (const dir of [config.paths.cacheDir, config.paths.logsDir, config.paths.pidsDir]) {
     mkdirSync(dir, { recursive: true });
   }
   checkPrerequisites(config);
-}
-
-async function up(config) {
-  const started = performance.now();
-  prepare(config);
   await startInfrastructure(config);
   await startServices(config);
   printSummary(config, performance.now() - started);
-}
-
-/**
- * What `up` downloads and builds, without starting anything: e.g. before something else reads the
- * cache (test:compose's stand-in images are made from the same builds).
- */
-async function install(config) {
-  prepare(config);
-  await inParallel([() => ensureKafkaFiles(config), () => ensureGoPrograms(config)]);
-  say('stack', `installed (cache: ${config.paths.cacheDir})`);
 }
 
 function relative(config, file) {
@@ -306,14 +281,13 @@ function reportError(error) {
 /** Each command and whether it takes component names. */
 const COMMANDS = {
   up: { run: up, takesNames: false },
-  install: { run: install, takesNames: false },
   down: { run: down, takesNames: false },
   status: { run: status, takesNames: false },
   start: { run: start, takesNames: true },
   stop: { run: stop, takesNames: true },
 };
 
-const USAGE = 'usage: node scripts/stack.mjs up | install | down | status | start [--no-wait] <component>... | stop <component>...';
+const USAGE = 'usage: node scripts/stack.mjs up | down | status | start [--no-wait] <component>... | stop <component>...';
 
 async function main([name, ...args]) {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
